@@ -1,0 +1,87 @@
+#include "common/protocol/codec.h"
+
+#include <vector>
+
+namespace jobctl::protocol {
+
+void to_json(nlohmann::json& j, const Blob& b) {
+  j = nlohmann::json::binary(std::vector<uint8_t>(b.data.begin(), b.data.end()));
+}
+
+void from_json(const nlohmann::json& j, Blob& b) {
+  if (j.is_binary()) {
+    const auto& bin = j.get_binary();
+    b.data.assign(bin.begin(), bin.end());
+  } else if (j.is_string()) {
+    b.data = j.get<std::string>();
+  } else if (j.is_null()) {
+    b.data.clear();
+  } else {
+    throw nlohmann::json::type_error::create(302, "blob must be binary", &j);
+  }
+}
+
+std::string EncodeEnvelope(const Envelope& envelope) {
+  nlohmann::json j = {{"v", envelope.version},
+                      {"t", envelope.type},
+                      {"id", envelope.request_id},
+                      {"b", envelope.body}};
+  std::string out;
+  nlohmann::json::to_msgpack(j, out);
+  return out;
+}
+
+Result<Envelope> DecodeEnvelope(std::string_view frame) {
+  if (frame.size() > kMaxFrameBytes) {
+    return InvalidArgumentError("frame of " + std::to_string(frame.size()) +
+                                " bytes exceeds the limit");
+  }
+  nlohmann::json j = nlohmann::json::from_msgpack(frame.begin(), frame.end(),
+                                                  /*strict=*/true, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError("malformed frame: not a MessagePack map");
+  }
+  Envelope e;
+  auto v = j.find("v");
+  auto t = j.find("t");
+  auto id = j.find("id");
+  auto b = j.find("b");
+  if (v == j.end() || !v->is_number_integer() || t == j.end() || !t->is_string() ||
+      id == j.end() || !id->is_number_unsigned() || b == j.end()) {
+    // id 0 is encoded as an unsigned integer by nlohmann, so this holds for every valid frame.
+    return InvalidArgumentError("malformed frame: missing v, t, id or b");
+  }
+  e.version = v->get<int>();
+  if (e.version != kProtocolVersion) {
+    return FailedPreconditionError("protocol version " + std::to_string(e.version) +
+                                   " is not supported (this side speaks " +
+                                   std::to_string(kProtocolVersion) + ")");
+  }
+  e.type = t->get<std::string>();
+  e.request_id = id->get<uint64_t>();
+  e.body = std::move(*b);
+  return e;
+}
+
+std::string EncodeError(const Status& status, uint64_t request_id) {
+  ErrorReply r;
+  r.code = std::string(StatusCodeName(status.code()));
+  r.message = status.message();
+  return Encode(r, request_id);
+}
+
+Status StatusFromErrorReply(const Envelope& envelope) {
+  auto r = DecodeBody<ErrorReply>(envelope);
+  if (!r.ok()) return r.status();
+  static constexpr StatusCode kCodes[] = {
+      StatusCode::kInvalidArgument, StatusCode::kNotFound,          StatusCode::kAlreadyExists,
+      StatusCode::kFailedPrecondition, StatusCode::kPermissionDenied,
+      StatusCode::kResourceExhausted, StatusCode::kUnavailable,     StatusCode::kDeadlineExceeded,
+      StatusCode::kCancelled,       StatusCode::kInternal};
+  for (StatusCode c : kCodes) {
+    if (StatusCodeName(c) == r->code) return Status(c, r->message);
+  }
+  return InternalError(r->message);
+}
+
+}  // namespace jobctl::protocol

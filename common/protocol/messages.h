@@ -1,0 +1,362 @@
+// The wire protocol: every message that crosses a socket, defined once.
+//
+// Each message is a struct with a `kType` name and an nlohmann-json mapping;
+// codec.h frames it in an Envelope and encodes it as MessagePack. Nothing is
+// packed by hand anywhere else. docs/protocol.md describes the flows.
+//
+// Sockets: the controller binds one ZeroMQ ROUTER endpoint. Clients (jobctl)
+// and agents (jobagent) connect out with DEALER sockets, so agents behind NAT
+// work. Client and agent requests get exactly one reply with the same
+// request_id (a typed reply or an ErrorReply). The controller also pushes
+// commands (StartAttemptCommand, StopAttemptCommand) to an agent's identity;
+// those carry request_id 0 and get no reply: the agent answers through events.
+//
+// Versioning: Envelope.version is kProtocolVersion. A peer that receives
+// another major version answers ErrorReply{FAILED_PRECONDITION}. Fields are
+// added with defaults, never renamed or repurposed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/job_spec/job_spec.h"
+
+namespace jobctl::protocol {
+
+inline constexpr int kProtocolVersion = 1;
+
+// Opaque bytes (code archives, packed log records). Encoded as MessagePack
+// binary, so it need not be UTF-8.
+struct Blob {
+  std::string data;
+};
+void to_json(nlohmann::json& j, const Blob& b);
+void from_json(const nlohmann::json& j, Blob& b);
+
+// ---------------------------------------------------------------- shared types
+
+struct StateTransition {
+  std::string from;  // JobStateName(); empty for the first
+  std::string to;
+  int64_t time_ms = 0;
+  int attempt = 0;
+  std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StateTransition, from, to, time_ms, attempt, reason)
+
+struct JobSummary {
+  std::string id;
+  std::string name;
+  std::string display_name;
+  std::string experiment;
+  std::string state;  // JobStateName()
+  int attempt = 1;
+  int priority = 0;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  int nodes = 1;
+  int processes_per_node = 1;
+  std::string owner;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JobSummary, id, name, display_name, experiment,
+                                                state, attempt, priority, created_ms, updated_ms,
+                                                nodes, processes_per_node, owner)
+
+struct RankStatus {
+  int rank = 0;
+  std::string node_id;
+  std::string state;  // pending | running | exited
+  int exit_code = 0;  // valid when state == exited
+  int signal = 0;     // the signal that ended it, 0 if none
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RankStatus, rank, node_id, state, exit_code,
+                                                signal)
+
+struct JobDetail {
+  JobSummary summary;
+  JobSpec spec;
+  std::vector<StateTransition> transitions;
+  std::string pending_reason;  // why a QUEUED/SCALING job does not run yet
+  std::string end_reason;      // why it ended (rank 1 exited with code 3, ...)
+  std::vector<std::string> nodes;  // node ids of the current attempt, by node rank
+  std::string master_addr;
+  int master_port = 0;
+  std::vector<RankStatus> ranks;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(JobDetail, summary, spec, transitions,
+                                                pending_reason, end_reason, nodes, master_addr,
+                                                master_port, ranks)
+
+struct GpuInfo {
+  int index = 0;
+  std::string name;
+  int64_t memory_bytes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GpuInfo, index, name, memory_bytes)
+
+// A rank an agent runs (reported at registration and in heartbeats).
+struct RunningRank {
+  std::string job_id;
+  int attempt = 0;
+  int rank = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunningRank, job_id, attempt, rank)
+
+struct AttemptRef {
+  std::string job_id;
+  int attempt = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AttemptRef, job_id, attempt)
+
+struct NodeInfo {
+  std::string id;
+  std::string hostname;
+  std::string address;  // where other nodes reach this one (MASTER_ADDR)
+  std::string pool;
+  std::map<std::string, std::string> labels;
+  double cpus = 0;
+  int64_t memory_bytes = 0;
+  std::vector<GpuInfo> gpus;
+  std::string state;  // READY | LOST
+  double free_cpus = 0;
+  int64_t free_memory_bytes = 0;
+  int free_gpus = 0;
+  int running_ranks = 0;
+  int64_t last_heartbeat_ms = 0;
+  int64_t registered_ms = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NodeInfo, id, hostname, address, pool, labels,
+                                                cpus, memory_bytes, gpus, state, free_cpus,
+                                                free_memory_bytes, free_gpus, running_ranks,
+                                                last_heartbeat_ms, registered_ms)
+
+// ------------------------------------------------------------------- replies
+
+// The reply to any request that failed. code is StatusCodeName().
+struct ErrorReply {
+  static constexpr std::string_view kType = "error";
+  std::string code;
+  std::string message;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ErrorReply, code, message)
+
+struct OkReply {
+  static constexpr std::string_view kType = "ok";
+};
+inline void to_json(nlohmann::json& j, const OkReply&) { j = nlohmann::json::object(); }
+inline void from_json(const nlohmann::json&, OkReply&) {}
+
+// ------------------------------------------------------ client -> controller
+
+struct PingRequest {
+  static constexpr std::string_view kType = "ping";
+};
+inline void to_json(nlohmann::json& j, const PingRequest&) { j = nlohmann::json::object(); }
+inline void from_json(const nlohmann::json&, PingRequest&) {}
+
+struct PingReply {
+  static constexpr std::string_view kType = "ping_reply";
+  std::string version;
+  int64_t started_ms = 0;
+  int ready_nodes = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PingReply, version, started_ms, ready_nodes)
+
+struct SubmitJobRequest {
+  static constexpr std::string_view kType = "submit_job";
+  JobSpec spec;
+  std::string spec_file;  // the path the user gave, for messages
+  Blob code_archive;      // tar.gz of the code folder; empty when none
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SubmitJobRequest, spec, spec_file, code_archive)
+
+struct SubmitJobReply {
+  static constexpr std::string_view kType = "submit_job_reply";
+  std::string job_id;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SubmitJobReply, job_id)
+
+struct ListJobsRequest {
+  static constexpr std::string_view kType = "list_jobs";
+  std::string state;       // filter; empty: all
+  std::string experiment;  // filter; empty: all
+  int limit = 0;           // 0: no limit; newest first
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListJobsRequest, state, experiment, limit)
+
+struct ListJobsReply {
+  static constexpr std::string_view kType = "list_jobs_reply";
+  std::vector<JobSummary> jobs;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListJobsReply, jobs)
+
+struct GetJobRequest {
+  static constexpr std::string_view kType = "get_job";
+  std::string job_id;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GetJobRequest, job_id)
+
+struct GetJobReply {
+  static constexpr std::string_view kType = "get_job_reply";
+  JobDetail job;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GetJobReply, job)
+
+struct CancelJobRequest {
+  static constexpr std::string_view kType = "cancel_job";
+  std::string job_id;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CancelJobRequest, job_id)
+
+struct CancelJobReply {
+  static constexpr std::string_view kType = "cancel_job_reply";
+  std::string state;  // the job's state after the request
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CancelJobReply, state)
+
+// Reads a job's log. The job log is one sequence of records (every rank, every
+// attempt) numbered 0, 1, 2, ... in the order the controller stored them;
+// from_index is where to start, next_index where to continue. A follower
+// keeps next_index across reconnects, so it never loses or repeats a line.
+struct ReadLogsRequest {
+  static constexpr std::string_view kType = "read_logs";
+  std::string job_id;
+  uint64_t from_index = 0;
+  int rank = -1;           // -1: every rank
+  int64_t tail = -1;       // >= 0: only the last `tail` matching records (from_index ignored)
+  uint32_t max_records = 10000;
+  int wait_ms = 0;         // long poll: wait up to this long for new records
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadLogsRequest, job_id, from_index, rank, tail,
+                                                max_records, wait_ms)
+
+struct ReadLogsReply {
+  static constexpr std::string_view kType = "read_logs_reply";
+  Blob records;  // log_records.h: PackLogRecords format
+  uint64_t next_index = 0;
+  std::string state;      // the job's state now
+  bool complete = false;  // the job is terminal and every record up to next_index was returned
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadLogsReply, records, next_index, state,
+                                                complete)
+
+struct ListNodesRequest {
+  static constexpr std::string_view kType = "list_nodes";
+};
+inline void to_json(nlohmann::json& j, const ListNodesRequest&) { j = nlohmann::json::object(); }
+inline void from_json(const nlohmann::json&, ListNodesRequest&) {}
+
+struct ListNodesReply {
+  static constexpr std::string_view kType = "list_nodes_reply";
+  std::vector<NodeInfo> nodes;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListNodesReply, nodes)
+
+// ------------------------------------------------------- agent -> controller
+
+struct RegisterNodeRequest {
+  static constexpr std::string_view kType = "register_node";
+  NodeInfo node;  // id, hostname, address, pool, labels, cpus, memory_bytes, gpus
+  std::vector<RunningRank> running;  // ranks still running from before (reconcile)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RegisterNodeRequest, node, running)
+
+struct RegisterNodeReply {
+  static constexpr std::string_view kType = "register_node_reply";
+  int heartbeat_interval_ms = 1000;
+  std::vector<AttemptRef> stop;  // attempts the agent must stop: the controller no longer runs them
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RegisterNodeReply, heartbeat_interval_ms, stop)
+
+struct HeartbeatRequest {
+  static constexpr std::string_view kType = "heartbeat";
+  std::string node_id;
+  std::vector<RunningRank> running;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HeartbeatRequest, node_id, running)
+
+struct HeartbeatReply {
+  static constexpr std::string_view kType = "heartbeat_reply";
+  bool registered = true;        // false: the controller does not know this node; register again
+  std::vector<AttemptRef> stop;  // orphaned attempts to stop
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HeartbeatReply, registered, stop)
+
+// A rank's lifecycle event. Replied with OkReply once stored.
+struct RankEventRequest {
+  static constexpr std::string_view kType = "rank_event";
+  std::string node_id;
+  std::string job_id;
+  int attempt = 0;
+  int rank = -1;        // -1: the node's whole part of the attempt (e.g. prepare_failed)
+  std::string event;    // started | exited | prepare_failed
+  int exit_code = 0;
+  int signal = 0;
+  std::string message;  // human-readable detail
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RankEventRequest, node_id, job_id, attempt, rank,
+                                                event, exit_code, signal, message)
+
+// A batch of consecutive log lines of one rank: lines first_seq, first_seq+1...
+// `lines` is in log_records.h PackLines format.
+struct LogBatchRequest {
+  static constexpr std::string_view kType = "log_batch";
+  std::string node_id;
+  std::string job_id;
+  int attempt = 0;
+  int rank = 0;
+  uint64_t first_seq = 0;
+  Blob lines;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LogBatchRequest, node_id, job_id, attempt, rank,
+                                                first_seq, lines)
+
+// Every line of (job, attempt, rank) with seq < next_seq is stored; lines
+// already stored are dropped, so resending is always safe.
+struct LogBatchReply {
+  static constexpr std::string_view kType = "log_batch_reply";
+  uint64_t next_seq = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LogBatchReply, next_seq)
+
+// ------------------------------------------------ controller -> agent (push)
+
+// The node's part of one attempt of a job.
+struct StartAttemptCommand {
+  static constexpr std::string_view kType = "start_attempt";
+  std::string job_id;
+  int attempt = 1;
+  JobSpec spec;
+  Blob code_archive;              // tar.gz; empty when the job has no code
+  int node_rank = 0;              // NODE_RANK / GROUP_RANK
+  int num_nodes = 1;
+  int world_size = 1;             // WORLD_SIZE
+  int local_world_size = 1;       // LOCAL_WORLD_SIZE
+  std::vector<int> ranks;         // global ranks to start here, by local rank
+  std::vector<std::vector<int>> gpus;  // GPU indices per local rank (CUDA_VISIBLE_DEVICES)
+  std::string master_addr;        // rank 0's node
+  int master_port = 0;            // reserved on rank 0's node
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StartAttemptCommand, job_id, attempt, spec,
+                                                code_archive, node_rank, num_nodes, world_size,
+                                                local_world_size, ranks, gpus, master_addr,
+                                                master_port)
+
+// Stop every rank of the attempt on this node: SIGTERM to each process group,
+// SIGKILL after grace_ms.
+struct StopAttemptCommand {
+  static constexpr std::string_view kType = "stop_attempt";
+  std::string job_id;
+  int attempt = 0;
+  std::string reason;
+  int grace_ms = 10000;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StopAttemptCommand, job_id, attempt, reason,
+                                                grace_ms)
+
+}  // namespace jobctl::protocol
