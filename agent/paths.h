@@ -1,0 +1,38 @@
+// The agent's on-disk layout. Every path the agent uses is built here.
+//
+//   WORK/                                    (--work-dir)
+//   |-- node-id                              the node id, persisted on first start
+//   |-- jobs/
+//   |   `-- <job_id>/
+//   |       `-- attempt-<n>/                 one attempt's work directory
+//   |           |-- code/                    code_archive unpacked (cwd when present)
+//   |           `-- outputs/
+//   |               `-- rank-<r>/            JOBCTL_OUTPUTS_DIR of global rank r
+//   `-- spool/
+//       `-- <job_id>/
+//           `-- attempt-<n>/
+//               |-- rank-<r>.log             rank r's log lines (PackLines format),
+//               `-- rank-<r>.ack             8 bytes: the first seq not yet acknowledged
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+namespace jobctl::agent::paths {
+
+std::string NodeIdFile(const std::string& work_dir);
+std::string JobsDir(const std::string& work_dir);
+std::string AttemptDir(const std::string& work_dir, const std::string& job_id, int attempt);
+std::string CodeDir(const std::string& work_dir, const std::string& job_id, int attempt);
+std::string OutputsDir(const std::string& work_dir, const std::string& job_id, int attempt);
+std::string RankOutputsDir(const std::string& work_dir, const std::string& job_id, int attempt,
+                           int rank);
+std::string SpoolDir(const std::string& work_dir);
+std::string SpoolAttemptDir(const std::string& work_dir, const std::string& job_id, int attempt);
+std::string SpoolLogFile(const std::string& work_dir, const std::string& job_id, int attempt,
+                         int rank);
+std::string SpoolAckFile(const std::string& work_dir, const std::string& job_id, int attempt,
+                         int rank);
+
+}  // namespace jobctl::agent::paths

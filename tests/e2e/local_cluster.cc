@@ -1,0 +1,192 @@
+#include "tests/e2e/local_cluster.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace jobctl::testing {
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+void Fail(const std::string& what) { throw std::runtime_error(what); }
+
+}  // namespace
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+LocalCluster::LocalCluster(ClusterOptions options) : options_(options) {
+  char tmpl[] = "/tmp/jobctl-e2e-XXXXXX";
+  if (!mkdtemp(tmpl)) Fail("mkdtemp failed");
+  dir_ = tmpl;
+  std::filesystem::create_directories(dir_ + "/logs");
+  endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  client_ = std::make_unique<RpcClient>(context_, endpoint_);
+}
+
+LocalCluster::~LocalCluster() {
+  for (auto& [id, agent] : agents_) agent->Stop(std::chrono::seconds(10));
+  if (controller_) controller_->Stop(std::chrono::seconds(5));
+  client_.reset();
+  std::error_code ec;
+  if (!std::getenv("JOBCTL_KEEP_TEST_DIRS")) std::filesystem::remove_all(dir_, ec);
+}
+
+void LocalCluster::StartController() {
+  if (controller_ && controller_->running()) return;
+  controller_ = std::make_unique<Subprocess>();
+  std::vector<std::string> argv = {JOBCTLD_PATH,
+                                   "--listen",
+                                   endpoint_,
+                                   "--data-dir",
+                                   dir_ + "/controller",
+                                   "--heartbeat-timeout-ms",
+                                   std::to_string(options_.heartbeat_timeout_ms),
+                                   "--grace-period-ms",
+                                   std::to_string(options_.grace_period_ms)};
+  if (!controller_->Start(argv, dir_ + "/logs/jobctld.log")) Fail("cannot start jobctld");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = client_->Call<protocol::PingReply>(protocol::PingRequest{},
+                                                std::chrono::milliseconds(300));
+    if (r.ok()) return;
+    if (!controller_->running()) break;
+  }
+  Fail("controller did not come up:\n" + DaemonLog("jobctld"));
+}
+
+void LocalCluster::KillController(int sig) {
+  if (!controller_) return;
+  controller_->Signal(sig);
+  controller_->Wait(std::chrono::seconds(10));
+}
+
+void LocalCluster::StartAgent(const std::string& node_id, std::vector<std::string> extra_args) {
+  auto agent = std::make_unique<Subprocess>();
+  std::vector<std::string> argv = {JOBAGENT_PATH,
+                                   "--controller",
+                                   endpoint_,
+                                   "--node-id",
+                                   node_id,
+                                   "--work-dir",
+                                   dir_ + "/agents/" + node_id,
+                                   "--heartbeat-ms",
+                                   std::to_string(options_.agent_heartbeat_ms)};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (!agent->Start(argv, dir_ + "/logs/" + node_id + ".log")) Fail("cannot start jobagent");
+  agents_[node_id] = std::move(agent);
+  if (!WaitForNodeState(node_id, "READY", std::chrono::seconds(20))) {
+    Fail("agent " + node_id + " did not register:\n" + DaemonLog(node_id));
+  }
+}
+
+void LocalCluster::KillAgent(const std::string& node_id, int sig) {
+  auto it = agents_.find(node_id);
+  if (it == agents_.end()) return;
+  it->second->Signal(sig);
+  it->second->Wait(std::chrono::seconds(10));
+}
+
+CommandResult LocalCluster::Jobctl(std::vector<std::string> args,
+                                   std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {JOBCTL_PATH, "--controller", endpoint_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, timeout, {{"XDG_CONFIG_HOME", dir_ + "/config"}, {"NO_COLOR", "1"}});
+}
+
+std::string LocalCluster::Submit(const std::string& yaml) {
+  std::string path = dir_ + "/spec-" + std::to_string(++spec_counter_) + ".yaml";
+  std::ofstream(path) << yaml;
+  auto r = Jobctl({"submit", path});
+  if (r.exit_code != 0) Fail("submit failed (" + std::to_string(r.exit_code) + "): " + r.err);
+  std::string id = r.out;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+protocol::JobDetail LocalCluster::GetJob(const std::string& job_id) {
+  protocol::GetJobRequest req;
+  req.job_id = job_id;
+  for (int i = 0; i < 20; ++i) {
+    auto r = client_->Call<protocol::GetJobReply>(req, std::chrono::seconds(2));
+    if (r.ok()) return r->job;
+    if (r.status().code() != StatusCode::kUnavailable) Fail(r.status().ToString());
+  }
+  Fail("controller unavailable");
+  return {};
+}
+
+std::vector<protocol::NodeInfo> LocalCluster::Nodes() {
+  auto r = client_->Call<protocol::ListNodesReply>(protocol::ListNodesRequest{},
+                                                   std::chrono::seconds(2));
+  if (!r.ok()) return {};
+  return r->nodes;
+}
+
+std::string LocalCluster::WaitForState(const std::string& job_id,
+                                       const std::set<std::string>& states,
+                                       std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string state;
+  while (std::chrono::steady_clock::now() < deadline) {
+    state = GetJob(job_id).summary.state;
+    if (states.count(state)) return state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return state;
+}
+
+bool LocalCluster::WaitForNodeState(const std::string& node_id, const std::string& state,
+                                    std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const auto& n : Nodes()) {
+      if (n.id == node_id && n.state == state) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::string LocalCluster::DaemonLog(const std::string& name) const {
+  return ReadFile(dir_ + "/logs/" + name + ".log");
+}
+
+}  // namespace jobctl::testing

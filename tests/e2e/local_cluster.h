@@ -1,0 +1,83 @@
+// LocalCluster: a real controller and real agents as child processes in a
+// temporary directory, for end-to-end tests (Mesos' StartMaster/StartSlave).
+//
+// Each test gets its own data dir and a free port; the destructor stops every
+// process it started (and the job processes they started, which live in the
+// agents' process groups' children: agents stop their ranks on SIGTERM).
+//
+// Thread-safety: not thread-safe; one test thread drives it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/protocol/messages.h"
+#include "common/transport/rpc_client.h"
+#include "tests/e2e/subprocess.h"
+
+namespace jobctl::testing {
+
+struct ClusterOptions {
+  int heartbeat_timeout_ms = 1500;
+  int agent_heartbeat_ms = 200;
+  int grace_period_ms = 1000;
+};
+
+class LocalCluster {
+ public:
+  explicit LocalCluster(ClusterOptions options = {});
+  ~LocalCluster();
+
+  const std::string& dir() const { return dir_; }
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Starts (or restarts) the controller on the same data dir and port, and
+  // waits until it answers a ping.
+  void StartController();
+  void KillController(int sig);
+  // Starts agent `node_id` and waits until the controller lists it READY.
+  void StartAgent(const std::string& node_id, std::vector<std::string> extra_args = {});
+  void KillAgent(const std::string& node_id, int sig);
+
+  // Runs `jobctl --controller ENDPOINT args...`.
+  CommandResult Jobctl(std::vector<std::string> args,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+  // Writes `yaml` to a spec file in the cluster dir and submits it; returns the job id.
+  std::string Submit(const std::string& yaml);
+
+  // Job and node state through the protocol.
+  protocol::JobDetail GetJob(const std::string& job_id);
+  std::vector<protocol::NodeInfo> Nodes();
+  // Polls until the job is in one of `states`; returns the last state seen.
+  std::string WaitForState(const std::string& job_id, const std::set<std::string>& states,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  bool WaitForNodeState(const std::string& node_id, const std::string& state,
+                        std::chrono::milliseconds timeout);
+
+  // The text of a daemon's log file, for failure messages.
+  std::string DaemonLog(const std::string& name) const;
+
+ private:
+  ClusterOptions options_;
+  std::string dir_;
+  std::string endpoint_;
+  zmq::context_t context_;
+  std::unique_ptr<RpcClient> client_;
+  std::unique_ptr<Subprocess> controller_;
+  std::map<std::string, std::unique_ptr<Subprocess>> agents_;
+  int spec_counter_ = 0;
+};
+
+// Reads a whole file ("" when missing).
+std::string ReadFile(const std::string& path);
+// Lines of `text` without their newlines.
+std::vector<std::string> SplitLines(const std::string& text);
+
+}  // namespace jobctl::testing

@@ -1,0 +1,18 @@
+// Thin wrappers over OpenBLAS: row-major single-precision GEMM and the BLAS
+// thread count. All matrix products of the CPU trainer go through Gemm.
+//
+// Thread-safety: Gemm is reentrant; SetBlasThreads changes process state.
+#pragma once
+
+namespace jobctl::trainer {
+
+// C[m x n] = alpha * op(A) * op(B) + beta * C, all row-major.
+// op(A) is m x k (A is k x m when trans_a), op(B) is k x n (B is n x k when
+// trans_b). lda/ldb/ldc are the row strides of A, B, C as stored.
+void Gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+          const float* b, int ldb, float beta, float* c, int ldc);
+
+// Sets OpenBLAS's thread count (>= 1).
+void SetBlasThreads(int threads);
+
+}  // namespace jobctl::trainer
