@@ -112,7 +112,15 @@ std::string FormatJobDetail(const protocol::JobDetail& job) {
   auto field = [&](const char* name, const std::string& value) {
     char label[24];
     std::snprintf(label, sizeof(label), "%-12s", name);
-    out << label << value << "\n";
+    // Continuation lines of a multi-line value are indented under the first.
+    std::string text = value;
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    std::string indented;
+    for (char c : text) {
+      indented += c;
+      if (c == '\n') indented += std::string(12, ' ');
+    }
+    out << label << indented << "\n";
   };
   field("id:", s.id);
   field("name:", OrDash(s.name));
@@ -197,7 +205,8 @@ nlohmann::json JobsJson(const std::vector<protocol::JobSummary>& jobs) {
 nlohmann::json JobDetailJson(const protocol::JobDetail& job) {
   nlohmann::json j = job;
   // Flatten the summary so `show -o json` has the same top-level keys as `list -o json`.
-  for (auto& [key, value] : JobSummaryJson(job.summary).items()) j[key] = value;
+  const nlohmann::json summary = JobSummaryJson(job.summary);
+  for (auto it = summary.begin(); it != summary.end(); ++it) j[it.key()] = it.value();
   j.erase("summary");
   for (auto& t : j["transitions"]) t["time"] = FormatIsoTime(t.value("time_ms", int64_t{0}));
   return j;

@@ -31,7 +31,7 @@ std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
 
 std::string FormatJobsTable(const std::vector<protocol::JobSummary>& jobs);
-// The human form of `jobctl show`. `now_ms` is used for relative times.
+// The human form of `jobctl show`; multi-line values are indented.
 std::string FormatJobDetail(const protocol::JobDetail& job);
 std::string FormatNodesTable(const std::vector<protocol::NodeInfo>& nodes, int64_t now_ms);
 

@@ -1,0 +1,34 @@
+// The agent's command-line flags. Each flag's default and help text sit
+// together in agent_flags.cc.
+//
+// Thread-safety: plain data.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/status.h"
+
+namespace jobctl::agent {
+
+struct AgentFlags {
+  std::string controller = "tcp://127.0.0.1:7070";
+  std::string work_dir = "/var/lib/jobagent";
+  std::string node_id;          // empty: WORK/node-id, else the hostname
+  std::string advertise_addr;   // empty: the local address that reaches the controller
+  double cpus = 0;              // 0: hardware_concurrency
+  int64_t memory_bytes = 0;     // 0: MemTotal of /proc/meminfo
+  int gpus = -1;                // -1: nvidia-smi; N >= 0: fake GPUs 0..N-1
+  std::string pool = "default";
+  std::map<std::string, std::string> labels;
+  int heartbeat_ms = 1000;
+  int grace_period_ms = 10000;  // default SIGTERM -> SIGKILL grace
+  int request_timeout_ms = 5000;
+  std::string log_level = "info";
+};
+
+// Parses argv. `--help` gives kCancelled with the help text as the message;
+// bad input gives kInvalidArgument naming the option.
+Result<AgentFlags> ParseAgentFlags(int argc, char** argv);
+
+}  // namespace jobctl::agent

@@ -1,0 +1,362 @@
+// The agent against a fake controller: a ZeroMQ ROUTER socket in the test.
+#include "agent/agent.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <gtest/gtest.h>
+
+#include "agent/paths.h"
+#include "agent/process_runtime.h"
+#include "agent/test_util.h"
+#include "common/protocol/log_records.h"
+
+namespace jobctl::agent {
+namespace {
+
+using testing::ProcessAlive;
+using testing::ReadPid;
+
+class FakeController {
+ public:
+  FakeController() : router_(ctx_, zmq::socket_type::router) {
+    router_.set(zmq::sockopt::linger, 0);
+    router_.bind("tcp://127.0.0.1:*");
+    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+  }
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Serves requests until `done()` or the deadline; returns done().
+  bool ServeUntil(const std::function<bool()>& done,
+                  std::chrono::milliseconds deadline = std::chrono::seconds(30)) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      zmq::pollitem_t item{static_cast<void*>(router_), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(20));
+      if (item.revents & ZMQ_POLLIN) HandleOne();
+    }
+    return done();
+  }
+
+  template <typename M>
+  void Push(const M& command) {
+    std::string frame = protocol::Encode(command, 0);
+    router_.send(zmq::buffer(node_identity_), zmq::send_flags::sndmore);
+    router_.send(zmq::buffer(frame), zmq::send_flags::none);
+  }
+
+  std::string node_identity_;
+  std::optional<protocol::RegisterNodeRequest> registration;
+  int heartbeats = 0;
+  int registrations = 0;
+  bool forget_node = false;  // answer the next heartbeat with registered=false
+  std::vector<protocol::RankEventRequest> events;
+  std::map<int, std::vector<std::string>> lines;  // rank -> stored lines
+  bool ack_logs = true;                           // false: drop log batches unanswered
+  int dropped_batches = 0;
+  // Lines stored for the rank when its exited event came.
+  std::map<int, size_t> lines_at_exit;
+
+  const protocol::RankEventRequest* FindEvent(int rank, const std::string& event) const {
+    for (const auto& e : events) {
+      if (e.rank == rank && e.event == event) return &e;
+    }
+    return nullptr;
+  }
+
+ private:
+  void HandleOne() {
+    zmq::message_t id, body;
+    if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
+    if (!router_.recv(body, zmq::recv_flags::dontwait)) return;
+    auto env = protocol::DecodeEnvelope(body.to_string_view());
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    std::string reply;
+    if (env->type == protocol::RegisterNodeRequest::kType) {
+      node_identity_ = id.to_string();
+      registration = *protocol::DecodeBody<protocol::RegisterNodeRequest>(*env);
+      ++registrations;
+      reply = protocol::Encode(protocol::RegisterNodeReply{}, env->request_id);
+    } else if (env->type == protocol::HeartbeatRequest::kType) {
+      ++heartbeats;
+      protocol::HeartbeatReply r;
+      r.registered = !forget_node;
+      forget_node = false;
+      reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::RankEventRequest::kType) {
+      auto e = *protocol::DecodeBody<protocol::RankEventRequest>(*env);
+      if (e.event == "exited") lines_at_exit[e.rank] = lines[e.rank].size();
+      events.push_back(e);
+      reply = protocol::Encode(protocol::OkReply{}, env->request_id);
+    } else if (env->type == protocol::LogBatchRequest::kType) {
+      if (!ack_logs) {
+        ++dropped_batches;
+        return;
+      }
+      auto b = *protocol::DecodeBody<protocol::LogBatchRequest>(*env);
+      auto unpacked = protocol::UnpackLines(b.lines.data);
+      ASSERT_TRUE(unpacked.ok());
+      auto& stored = lines[b.rank];
+      // Like the controller: drop what is stored, refuse gaps.
+      if (b.first_seq <= stored.size()) {
+        for (size_t i = stored.size() - b.first_seq; i < unpacked->size(); ++i) {
+          stored.emplace_back((*unpacked)[i]);
+        }
+      }
+      protocol::LogBatchReply r;
+      r.next_seq = stored.size();
+      reply = protocol::Encode(r, env->request_id);
+    } else {
+      FAIL() << "unexpected request " << env->type;
+    }
+    router_.send(id, zmq::send_flags::sndmore);
+    router_.send(zmq::buffer(reply), zmq::send_flags::none);
+  }
+
+  zmq::context_t ctx_;
+  zmq::socket_t router_;
+  std::string endpoint_;
+};
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/agent-test-XXXXXX";
+    work_ = ::mkdtemp(tmpl);
+    AgentOptions o;
+    o.controller = controller_.endpoint();
+    o.work_dir = work_;
+    o.node.id = "node-a";
+    o.node.hostname = "host-a";
+    o.node.address = "127.0.0.1";
+    o.node.cpus = 2;
+    o.heartbeat = std::chrono::milliseconds(100);
+    o.default_grace = std::chrono::milliseconds(2000);
+    o.request_timeout = std::chrono::milliseconds(300);
+    o.retry_delay = std::chrono::milliseconds(50);
+    o.base_env = {"PATH=/usr/bin:/bin", "AGENT_VAR=inherited"};
+    agent_ = std::make_unique<Agent>(io_, zmq_ctx_, &runtime_, o);
+    ASSERT_TRUE(agent_->Start().ok());
+    thread_ = std::thread([this] { io_.run(); });
+    ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.registration.has_value(); }));
+  }
+  void TearDown() override {
+    io_.stop();
+    thread_.join();
+    agent_.reset();
+    std::filesystem::remove_all(work_);
+  }
+
+  protocol::StartAttemptCommand Command(const std::string& command, int nranks) {
+    protocol::StartAttemptCommand c;
+    c.job_id = "job-1";
+    c.attempt = 1;
+    c.spec.command = command;
+    c.world_size = nranks;
+    c.local_world_size = nranks;
+    for (int i = 0; i < nranks; ++i) c.ranks.push_back(i);
+    c.gpus = {{0}, {1, 2}};
+    c.gpus.resize(static_cast<size_t>(nranks));
+    c.master_addr = "127.0.0.1";
+    c.master_port = 29500;
+    return c;
+  }
+  std::string AttemptDir() const { return paths::AttemptDir(work_, "job-1", 1); }
+  bool BothExited() {
+    return controller_.FindEvent(0, "exited") && controller_.FindEvent(1, "exited");
+  }
+
+  FakeController controller_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =
+      boost::asio::make_work_guard(io_);
+  zmq::context_t zmq_ctx_;
+  ProcessRuntime runtime_{io_};
+  std::string work_;
+  std::unique_ptr<Agent> agent_;
+  std::thread thread_;
+};
+
+TEST_F(AgentTest, RegistersAndHeartbeats) {
+  EXPECT_EQ(controller_.registration->node.id, "node-a");
+  EXPECT_EQ(controller_.registration->node.address, "127.0.0.1");
+  EXPECT_TRUE(controller_.registration->running.empty());
+  EXPECT_TRUE(controller_.ServeUntil([this] { return controller_.heartbeats >= 2; }));
+}
+
+TEST_F(AgentTest, RegistersAgainWhenTheControllerForgetsTheNode) {
+  ASSERT_EQ(controller_.registrations, 1);
+  controller_.Push(Command("sleep 1000", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "started"); }));
+  controller_.forget_node = true;
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.registrations == 2; }));
+  // The re-registration lists the rank still running.
+  ASSERT_EQ(controller_.registration->running.size(), 1u);
+  EXPECT_EQ(controller_.registration->running[0].job_id, "job-1");
+  EXPECT_EQ(controller_.registration->running[0].rank, 0);
+}
+
+TEST_F(AgentTest, RunsRanksStreamsEveryLineAndReportsExits) {
+  controller_.Push(Command(
+      "echo \"env $RANK $WORLD_SIZE $LOCAL_RANK $LOCAL_WORLD_SIZE $NODE_RANK $GROUP_RANK "
+      "$ROLE_RANK $MASTER_ADDR $MASTER_PORT $TORCHELASTIC_RUN_ID $JOBCTL_JOB_ID "
+      "$JOBCTL_ATTEMPT $JOBCTL_NODE_ID $CUDA_VISIBLE_DEVICES $AGENT_VAR $PYTHONUNBUFFERED\"; "
+      "test -d \"$JOBCTL_OUTPUTS_DIR\" && echo outputs-ok; "
+      "i=0; while [ $i -lt 500 ]; do echo \"line $i\"; i=$((i+1)); done; echo err >&2",
+      2));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
+  for (int rank = 0; rank < 2; ++rank) {
+    SCOPED_TRACE(rank);
+    const auto* started = controller_.FindEvent(rank, "started");
+    const auto* exited = controller_.FindEvent(rank, "exited");
+    ASSERT_NE(started, nullptr);
+    ASSERT_NE(exited, nullptr);
+    EXPECT_LT(started - controller_.events.data(), exited - controller_.events.data());
+    EXPECT_EQ(exited->exit_code, 0);
+    EXPECT_EQ(exited->signal, 0);
+    EXPECT_EQ(exited->node_id, "node-a");
+    // Every line arrived before the exit, in order, once.
+    const auto& lines = controller_.lines[rank];
+    EXPECT_EQ(controller_.lines_at_exit[rank], 503u);
+    ASSERT_EQ(lines.size(), 503u);
+    std::string gpus = rank == 0 ? "0" : "1,2";
+    std::string r = std::to_string(rank);
+    EXPECT_EQ(lines[0], "env " + r + " 2 " + r + " 2 0 0 " + r +
+                            " 127.0.0.1 29500 job-1 job-1 1 node-a " + gpus + " inherited 1");
+    EXPECT_EQ(lines[1], "outputs-ok");
+    std::vector<std::string> numbered;
+    for (const auto& l : lines) {
+      if (l.rfind("line ", 0) == 0) numbered.push_back(l);
+    }
+    ASSERT_EQ(numbered.size(), 500u);
+    for (int i = 0; i < 500; ++i) EXPECT_EQ(numbered[static_cast<size_t>(i)], "line " + std::to_string(i));
+    EXPECT_NE(std::find(lines.begin(), lines.end(), "err"), lines.end());
+  }
+  EXPECT_TRUE(std::filesystem::is_directory(AttemptDir() + "/outputs/rank-1"));
+}
+
+TEST_F(AgentTest, FailFastStopsTheOtherLocalRanks) {
+  controller_.Push(Command(
+      "if [ \"$RANK\" = 1 ]; then while [ ! -f bg-0 ]; do sleep 0.01; done; exit 3; fi; "
+      "sleep 1000 & echo $! > bg-$RANK; wait",
+      2));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
+  EXPECT_EQ(controller_.FindEvent(1, "exited")->exit_code, 3);
+  EXPECT_EQ(controller_.FindEvent(0, "exited")->signal, SIGTERM);
+  pid_t bg = ReadPid(AttemptDir() + "/bg-0");
+  ASSERT_GT(bg, 0);
+  EXPECT_TRUE(controller_.ServeUntil([bg] { return !ProcessAlive(bg); }, std::chrono::seconds(5)));
+}
+
+TEST_F(AgentTest, StopAttemptKillsEveryProcessOfTheRanks) {
+  // The ranks (and their children) ignore SIGTERM: only SIGKILL ends them.
+  controller_.Push(Command(
+      "trap '' TERM; sleep 1000 & echo $! > bg-$RANK; while true; do sleep 0.05; done", 2));
+  ASSERT_TRUE(controller_.ServeUntil([this] {
+    return controller_.FindEvent(0, "started") && controller_.FindEvent(1, "started") &&
+           std::filesystem::exists(AttemptDir() + "/bg-0") &&
+           std::filesystem::exists(AttemptDir() + "/bg-1");
+  }));
+  pid_t bg0 = ReadPid(AttemptDir() + "/bg-0");
+  pid_t bg1 = ReadPid(AttemptDir() + "/bg-1");
+  ASSERT_TRUE(ProcessAlive(bg0));
+  protocol::StopAttemptCommand stop;
+  stop.job_id = "job-1";
+  stop.attempt = 1;
+  stop.reason = "cancelled";
+  stop.grace_ms = 300;
+  controller_.Push(stop);
+  ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
+  EXPECT_EQ(controller_.FindEvent(0, "exited")->signal, SIGKILL);
+  EXPECT_EQ(controller_.FindEvent(1, "exited")->signal, SIGKILL);
+  EXPECT_TRUE(controller_.ServeUntil(
+      [&] { return !ProcessAlive(bg0) && !ProcessAlive(bg1); }, std::chrono::seconds(5)));
+  // Nothing reported as running any more.
+  int hb = controller_.heartbeats;
+  EXPECT_TRUE(controller_.ServeUntil([&] { return controller_.heartbeats > hb + 1; }));
+}
+
+TEST_F(AgentTest, NoLineLostOrRepeatedWhenAcksStallThenResume) {
+  controller_.ack_logs = false;
+  controller_.Push(Command(
+      "i=0; while [ $i -lt 20000 ]; do echo \"line $i\"; i=$((i+1)); done", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.dropped_batches >= 3; }));
+  controller_.ack_logs = true;
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); }));
+  const auto& lines = controller_.lines[0];
+  ASSERT_EQ(lines.size(), 20000u);
+  for (size_t i = 0; i < lines.size(); ++i) ASSERT_EQ(lines[i], "line " + std::to_string(i));
+  EXPECT_EQ(controller_.lines_at_exit[0], 20000u);
+}
+
+TEST_F(AgentTest, UnpacksTheCodeArchiveAndRunsInIt) {
+  std::string src = work_ + "/src";
+  std::filesystem::create_directories(src);
+  std::ofstream(src + "/hello.txt") << "hello from code\n";
+  std::string cmd = "tar -czf - -C " + src + " .";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  auto c = Command("cat hello.txt; pwd", 1);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) c.code_archive.data.append(buf, n);
+  ASSERT_EQ(::pclose(p), 0);
+  controller_.Push(c);
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); }));
+  EXPECT_EQ(controller_.FindEvent(0, "exited")->exit_code, 0);
+  EXPECT_EQ(controller_.lines[0],
+            (std::vector<std::string>{"hello from code",
+                                      std::filesystem::canonical(AttemptDir() + "/code").string()}));
+}
+
+TEST_F(AgentTest, BadCodeArchiveIsAPrepareFailure) {
+  auto c = Command("true", 1);
+  c.code_archive.data = "this is not a tar.gz";
+  controller_.Push(c);
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(-1, "prepare_failed"); }));
+  EXPECT_NE(controller_.FindEvent(-1, "prepare_failed")->message.find("tar"), std::string::npos);
+  EXPECT_EQ(controller_.FindEvent(0, "started"), nullptr);
+}
+
+TEST_F(AgentTest, UnresolvableMasterAddrIsAPrepareFailure) {
+  auto c = Command("true", 1);
+  c.ranks = {1};
+  c.node_rank = 1;
+  c.master_addr = "no-such-host.invalid";
+  controller_.Push(c);
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(-1, "prepare_failed"); }));
+  EXPECT_NE(controller_.FindEvent(-1, "prepare_failed")->message.find("no-such-host.invalid"),
+            std::string::npos);
+  EXPECT_EQ(controller_.FindEvent(1, "started"), nullptr);
+}
+
+}  // namespace
+}  // namespace jobctl::agent
+
+namespace jobctl::agent {
+namespace {
+
+// A measurement, not a check of wall time: run with
+// --gtest_also_run_disabled_tests to print lines per second of one rank.
+TEST_F(AgentTest, DISABLED_LogThroughputOfOneRank) {
+  constexpr size_t kLines = 1000000;
+  auto start = std::chrono::steady_clock::now();
+  controller_.Push(Command("yes " + std::string(99, 'x') + " | head -n " +
+                               std::to_string(kLines),
+                           1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); },
+                                     std::chrono::seconds(120)));
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(controller_.lines[0].size(), kLines);
+  std::printf("%zu lines of 100 bytes in %.2f s: %.0f lines/s\n", kLines, s, kLines / s);
+}
+
+}  // namespace
+}  // namespace jobctl::agent

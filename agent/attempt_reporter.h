@@ -1,0 +1,28 @@
+// AttemptReporter: what an AttemptRunner tells the controller. The agent
+// implements it over its ControllerLink; tests implement it in memory.
+//
+// Thread-safety: called on the agent's event loop only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "common/protocol/messages.h"
+#include "common/status.h"
+
+namespace jobctl::agent {
+
+class AttemptReporter {
+ public:
+  virtual ~AttemptReporter() = default;
+  // Delivers `event` to the controller, retrying until it is acknowledged;
+  // events are delivered in the order they were reported. `on_acked` runs
+  // once the controller stored it.
+  virtual void ReportRankEvent(protocol::RankEventRequest event, std::function<void()> on_acked) = 0;
+  // Sends one batch of log lines; `on_reply` gets the controller's next_seq
+  // or an error, exactly once (no retry: the LogShipper resends).
+  virtual void SendLogBatch(protocol::LogBatchRequest batch,
+                            std::function<void(Result<uint64_t>)> on_reply) = 0;
+};
+
+}  // namespace jobctl::agent

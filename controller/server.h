@@ -1,0 +1,154 @@
+// Server: jobctld's event loop. One ZeroMQ ROUTER socket; clients and agents
+// connect with DEALER sockets. Every request gets exactly one reply frame with
+// its request_id (a typed reply or an ErrorReply); commands to agents are
+// pushed with request_id 0 to the ROUTER identity a node last spoke from.
+//
+// One poll iteration: receive up to max_batch frames and dispatch each to its
+// handler (one per message type, registered in one table), expire nodes, run
+// the JobManager's timers and scheduler, commit the state store ONCE (group
+// commit), and only then send the replies and commands queued meanwhile. If
+// the commit fails, submits of the batch are forgotten and every reply of
+// the batch becomes an UNAVAILABLE error, so nothing unstored is acknowledged.
+// ReadLogs with wait_ms parks the request and answers it when records arrive
+// or the wait ends; the loop never blocks on it. Unknown types and malformed
+// frames are answered with an ErrorReply when a request id can be read, and
+// counted. Sends never block: a gone peer's frames are dropped.
+//
+// Thread-safety: Run() owns everything; Stop() and the counters may be used
+// from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/protocol/codec.h"
+#include "common/status.h"
+#include "controller/flags.h"
+#include "controller/job_manager.h"
+#include "controller/log_store.h"
+#include "controller/node_registry.h"
+#include "controller/state_store.h"
+
+namespace jobctl::controller {
+
+struct ServerOptions {
+  std::string listen = "tcp://127.0.0.1:7070";
+  std::string data_dir;  // code archives (the stores are passed in)
+  int64_t heartbeat_timeout_ms = 10000;
+  int grace_ms = 10000;
+  PortRange ports;
+  int max_batch = 1024;      // frames per iteration, committed together
+  int poll_interval_ms = 50;  // the longest the loop sleeps without work
+  int max_wait_ms = 60000;   // cap on a ReadLogs long poll
+  std::string version = "0.1.0";
+};
+
+class Server : private AgentSender {
+ public:
+  // The stores and the clock must outlive the server.
+  Server(ServerOptions options, zmq::context_t& context, StateStore* store, LogStore* logs,
+         const Clock* clock);
+  ~Server() override;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads state and binds the socket. After it, endpoint() is the bound
+  // address (a `tcp://host:*` listen address resolved to its port).
+  Status Start();
+  const std::string& endpoint() const { return endpoint_; }
+  // Serves until Stop(). Returns an error only if the socket fails.
+  Status Run();
+  void Stop() { stop_.store(true); }
+
+  uint64_t malformed_frames() const { return malformed_frames_.load(); }
+  uint64_t unknown_types() const { return unknown_types_.load(); }
+  uint64_t failed_commits() const { return failed_commits_.load(); }
+
+ private:
+  struct Incoming {
+    std::vector<std::string> route;  // ROUTER identity frames
+    uint64_t request_id = 0;
+  };
+  struct Outgoing {
+    std::vector<std::string> route;
+    std::string frame;
+    bool is_reply = false;
+    uint64_t request_id = 0;
+  };
+  struct ParkedRead {
+    Incoming in;
+    protocol::ReadLogsRequest request;
+    int64_t deadline_ms = 0;  // steady clock
+  };
+  using Handler = std::function<void(const Incoming&, const protocol::Envelope&)>;
+
+  // Registers a typed handler: decode Req, call fn, encode its reply or error.
+  template <typename Req, typename Rep>
+  void Install(Result<Rep> (Server::*fn)(const Req&, const Incoming&));
+  void InstallHandlers();
+
+  void Iterate(int timeout_ms);
+  void Dispatch(std::vector<zmq::message_t>& parts);
+  void Reply(const Incoming& in, std::string frame);
+  void SendToNode(const std::string& node_id, std::string frame) override;
+  void RememberNode(const std::string& node_id, const Incoming& in);
+  void CommitAndFlush();
+  void ServeParkedReads();
+  int NextWakeMs() const;
+
+  Result<protocol::PingReply> HandlePing(const protocol::PingRequest&, const Incoming&);
+  Result<protocol::SubmitJobReply> HandleSubmitJob(const protocol::SubmitJobRequest&,
+                                                   const Incoming&);
+  Result<protocol::ListJobsReply> HandleListJobs(const protocol::ListJobsRequest&,
+                                                 const Incoming&);
+  Result<protocol::GetJobReply> HandleGetJob(const protocol::GetJobRequest&, const Incoming&);
+  Result<protocol::CancelJobReply> HandleCancelJob(const protocol::CancelJobRequest&,
+                                                   const Incoming&);
+  Result<protocol::ListNodesReply> HandleListNodes(const protocol::ListNodesRequest&,
+                                                   const Incoming&);
+  Result<protocol::RegisterNodeReply> HandleRegisterNode(const protocol::RegisterNodeRequest&,
+                                                         const Incoming&);
+  Result<protocol::HeartbeatReply> HandleHeartbeat(const protocol::HeartbeatRequest&,
+                                                   const Incoming&);
+  Result<protocol::OkReply> HandleRankEvent(const protocol::RankEventRequest&, const Incoming&);
+  Result<protocol::LogBatchReply> HandleLogBatch(const protocol::LogBatchRequest&,
+                                                 const Incoming&);
+  // Answers now, or parks the request (returns nullopt-like false).
+  void HandleReadLogs(const protocol::ReadLogsRequest& request, const Incoming& in);
+  // The reply for a read, or an error; `has_news` says whether it should be sent now.
+  Result<protocol::ReadLogsReply> ReadLogs(const protocol::ReadLogsRequest& request,
+                                           bool* has_news);
+
+  ServerOptions options_;
+  zmq::context_t& context_;
+  StateStore* store_;
+  LogStore* logs_;
+  const Clock* clock_;
+  NodeRegistry nodes_;
+  JobManager jobs_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::string endpoint_;
+  int64_t started_ms_ = 0;
+
+  std::unordered_map<std::string, Handler> handlers_;
+  std::map<std::string, std::vector<std::string>> node_routes_;  // node id -> ROUTER identity
+  std::vector<Outgoing> outbox_;
+  std::list<ParkedRead> parked_;
+
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> malformed_frames_{0};
+  std::atomic<uint64_t> unknown_types_{0};
+  std::atomic<uint64_t> failed_commits_{0};
+};
+
+}  // namespace jobctl::controller

@@ -1,0 +1,108 @@
+#include "trainer/checkpoint/training_checkpoint.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <regex>
+
+namespace jobctl::trainer {
+namespace {
+
+std::vector<TensorView> ParameterViews(const Sequential& model) {
+  std::vector<TensorView> views;
+  for (const ParameterInfo& p : model.params().parameters()) {
+    views.push_back({p.name, std::vector<int64_t>(p.shape.begin(), p.shape.end()),
+                     model.params().values() + p.offset});
+  }
+  return views;
+}
+
+}  // namespace
+
+std::string CheckpointPath(const std::string& dir, int epoch) {
+  return (std::filesystem::path(dir) / ("epoch-" + std::to_string(epoch) + ".safetensors"))
+      .string();
+}
+
+std::optional<std::string> FindLatestCheckpoint(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return std::nullopt;
+  static const std::regex kName("epoch-([0-9]+)\\.safetensors");
+  int best = -1;
+  std::string best_path;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::smatch match;
+    std::string name = entry.path().filename().string();
+    if (std::regex_match(name, match, kName)) {
+      int epoch = std::stoi(match[1].str());
+      if (epoch > best) {
+        best = epoch;
+        best_path = entry.path().string();
+      }
+    }
+  }
+  if (best < 0) return std::nullopt;
+  return best_path;
+}
+
+Status SaveCheckpoint(const std::string& path, const Sequential& model, Optimizer* optimizer,
+                      const Metadata& metadata) {
+  std::vector<TensorView> views = ParameterViews(model);
+  for (auto& [name, buffer] : optimizer->StateBuffers()) {
+    views.push_back({"optimizer." + name, {static_cast<int64_t>(buffer->size())}, buffer->data()});
+  }
+  Metadata all = metadata;
+  all["optimizer_steps"] = std::to_string(optimizer->steps());
+  return WriteSafetensors(path, views, all);
+}
+
+Status LoadParameters(const SafetensorsFile& file, const std::string& path, Sequential* model) {
+  for (const ParameterInfo& p : model->params().parameters()) {
+    auto it = file.tensors.find(p.name);
+    if (it == file.tensors.end()) {
+      return InvalidArgumentError(path + ": no tensor " + p.name + " (does --model match?)");
+    }
+    std::vector<int64_t> shape(p.shape.begin(), p.shape.end());
+    if (it->second.shape != shape) {
+      return InvalidArgumentError(path + ": tensor " + p.name +
+                                  " has a different shape than the model's (does --model match?)");
+    }
+    std::copy(it->second.data.begin(), it->second.data.end(),
+              model->params().values() + p.offset);
+  }
+  return Status::Ok();
+}
+
+Result<Metadata> LoadCheckpoint(const std::string& path, Sequential* model,
+                                Optimizer* optimizer) {
+  JOBCTL_ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensors(path));
+  JOBCTL_RETURN_IF_ERROR(LoadParameters(file, path, model));
+  for (auto& [name, buffer] : optimizer->StateBuffers()) {
+    auto it = file.tensors.find("optimizer." + name);
+    if (it == file.tensors.end() || it->second.data.size() != buffer->size()) {
+      return InvalidArgumentError(path + ": missing or mismatched optimizer." + name +
+                                  " (was it written with the same --optimizer and --model?)");
+    }
+    *buffer = it->second.data;
+  }
+  auto steps = file.metadata.find("optimizer_steps");
+  if (steps == file.metadata.end()) {
+    return InvalidArgumentError(path + ": no optimizer_steps in __metadata__");
+  }
+  int64_t step_count = 0;
+  auto [ptr, ec] = std::from_chars(steps->second.data(),
+                                   steps->second.data() + steps->second.size(), step_count);
+  if (ec != std::errc() || ptr != steps->second.data() + steps->second.size()) {
+    return InvalidArgumentError(path + ": bad optimizer_steps \"" + steps->second + "\"");
+  }
+  optimizer->set_steps(step_count);
+  return file.metadata;
+}
+
+Status SaveModel(const std::string& path, const Sequential& model, const Metadata& metadata) {
+  Metadata all = metadata;
+  all["format"] = "pt";
+  return WriteSafetensors(path, ParameterViews(model), all);
+}
+
+}  // namespace jobctl::trainer

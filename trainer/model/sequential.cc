@@ -1,0 +1,100 @@
+#include "trainer/model/sequential.h"
+
+#include <string>
+
+#include "trainer/layers/conv2d.h"
+#include "trainer/layers/dropout.h"
+#include "trainer/layers/flatten.h"
+#include "trainer/layers/linear.h"
+#include "trainer/layers/max_pool2d.h"
+#include "trainer/layers/relu.h"
+#include "trainer/layers/sigmoid.h"
+#include "trainer/layers/tanh.h"
+
+namespace jobctl::trainer {
+namespace {
+
+std::unique_ptr<Layer> MakeActivation(Activation activation, int features) {
+  switch (activation) {
+    case Activation::kTanh:
+      return std::make_unique<Tanh>(features);
+    case Activation::kSigmoid:
+      return std::make_unique<Sigmoid>(features);
+    case Activation::kRelu:
+      break;
+  }
+  return std::make_unique<ReLU>(features);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Sequential>> Sequential::Build(const ModelSpec& spec,
+                                                      const ModelOptions& options,
+                                                      Pcg32* dropout_rng) {
+  if (options.dropout < 0.0f || options.dropout >= 1.0f) {
+    return InvalidArgumentError("dropout must be in [0, 1), got " +
+                                std::to_string(options.dropout));
+  }
+  std::unique_ptr<Sequential> model(new Sequential());
+  auto& layers = model->layers_;
+  ParameterBuffer* params = &model->params_;
+  auto prefix = [&layers] { return "layers." + std::to_string(layers.size()); };
+  auto add_dropout = [&](int features) {
+    if (options.dropout > 0.0f) {
+      layers.push_back(std::make_unique<Dropout>(features, options.dropout, dropout_rng));
+    }
+  };
+  if (spec.kind == ModelKind::kCnn) {
+    ConvGeometry conv1{1, 28, 28, 32, 3, 1, 0};
+    layers.push_back(std::make_unique<Conv2d>(conv1, prefix(), params));
+    layers.push_back(std::make_unique<ReLU>(32 * 26 * 26));
+    layers.push_back(std::make_unique<MaxPool2d>(32, 26, 26, 2));
+    ConvGeometry conv2{32, 13, 13, 64, 3, 1, 0};
+    layers.push_back(std::make_unique<Conv2d>(conv2, prefix(), params));
+    layers.push_back(std::make_unique<ReLU>(64 * 11 * 11));
+    layers.push_back(std::make_unique<MaxPool2d>(64, 11, 11, 2));
+    layers.push_back(std::make_unique<Flatten>(1600));
+    layers.push_back(std::make_unique<Linear>(1600, 128, prefix(), params));
+    layers.push_back(std::make_unique<ReLU>(128));
+    add_dropout(128);
+    layers.push_back(std::make_unique<Linear>(128, 10, prefix(), params));
+  } else {
+    const auto& sizes = spec.sizes;
+    for (size_t i = 0; i + 1 < sizes.size(); ++i) {
+      layers.push_back(std::make_unique<Linear>(sizes[i], sizes[i + 1], prefix(), params));
+      if (i + 2 < sizes.size()) {
+        layers.push_back(MakeActivation(options.activation, sizes[i + 1]));
+        add_dropout(sizes[i + 1]);
+      }
+    }
+  }
+  model->params_.Finalize();
+  model->outputs_.resize(layers.size());
+  return model;
+}
+
+void Sequential::Initialize(Pcg32* rng) {
+  for (auto& layer : layers_) layer->Initialize(rng);
+}
+
+const Tensor& Sequential::Forward(const Tensor& input, bool training) {
+  input_ = &input;
+  const Tensor* current = &input;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->Forward(*current, &outputs_[i], training);
+    current = &outputs_[i];
+  }
+  return *current;
+}
+
+void Sequential::Backward(const Tensor& grad_output) {
+  const Tensor* grad = &grad_output;
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const Tensor& in = i == 0 ? *input_ : outputs_[i - 1];
+    Tensor* grad_in = i == 0 ? nullptr : (grad == &grad_a_ ? &grad_b_ : &grad_a_);
+    layers_[i]->Backward(in, outputs_[i], *grad, grad_in);
+    grad = grad_in;
+  }
+}
+
+}  // namespace jobctl::trainer

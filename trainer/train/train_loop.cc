@@ -1,0 +1,190 @@
+#include "trainer/train/train_loop.h"
+
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "trainer/checkpoint/training_checkpoint.h"
+#include "trainer/data/distributed_sampler.h"
+#include "trainer/losses/loss.h"
+#include "trainer/model/model_spec.h"
+#include "trainer/model/sequential.h"
+#include "trainer/tensor/blas.h"
+#include "trainer/train/evaluate.h"
+#include "trainer/train/training_data.h"
+
+namespace jobctl::trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Options-level checks of the model against the data.
+Status CheckModelFitsData(const ModelSpec& spec, const Dataset& train, const std::string& loss) {
+  if (spec.input_features() != train.features) {
+    return InvalidArgumentError("--model: \"" + spec.text + "\" takes " +
+                                std::to_string(spec.input_features()) + " inputs, but " +
+                                train.source + " has " + std::to_string(train.features) +
+                                " features per sample");
+  }
+  int outputs = spec.output_features();
+  int classes = train.num_classes();
+  if (loss == "cross_entropy" && outputs < 2) {
+    return InvalidArgumentError("--model: cross_entropy needs at least 2 outputs, \"" +
+                                spec.text + "\" has " + std::to_string(outputs));
+  }
+  if (outputs > 1 && classes > outputs) {
+    return InvalidArgumentError("--model: \"" + spec.text + "\" has " + std::to_string(outputs) +
+                                " outputs, but " + train.source + " has labels up to " +
+                                std::to_string(classes - 1));
+  }
+  return Status::Ok();
+}
+
+std::string NormalizerJson(const std::vector<float>& values) {
+  return nlohmann::json(values).dump();
+}
+
+}  // namespace
+
+std::string FormatEpochLine(const EpochReport& r) {
+  char line[256];
+  if (r.has_validation) {
+    std::snprintf(line, sizeof(line),
+                  "epoch %d/%d train_loss=%.4f val_loss=%.4f val_accuracy=%.4f "
+                  "samples_per_second=%.0f epoch_seconds=%.2f",
+                  r.epoch, r.epochs, r.train_loss, r.val_loss, r.val_accuracy,
+                  r.samples_per_second, r.epoch_seconds);
+  } else {
+    std::snprintf(line, sizeof(line),
+                  "epoch %d/%d train_loss=%.4f val_loss=nan val_accuracy=nan "
+                  "samples_per_second=%.0f epoch_seconds=%.2f",
+                  r.epoch, r.epochs, r.train_loss, r.samples_per_second, r.epoch_seconds);
+  }
+  return line;
+}
+
+Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream& out) {
+  const int rank = comm->rank();
+  const int world = comm->world_size();
+  if (options.batch_size % world != 0) {
+    return InvalidArgumentError("--batch-size: " + std::to_string(options.batch_size) +
+                                " is not divisible by WORLD_SIZE " + std::to_string(world));
+  }
+  const int local_batch = options.batch_size / world;
+  SetBlasThreads(options.threads);
+
+  Result<ModelSpec> parsed_spec = ParseModelSpec(options.model);
+  if (!parsed_spec.ok()) return parsed_spec.status().WithContext("--model");
+  const ModelSpec& spec = *parsed_spec;
+  Result<Activation> parsed_activation = ParseActivation(options.activation);
+  if (!parsed_activation.ok()) return parsed_activation.status().WithContext("--activation");
+  const Activation activation = *parsed_activation;
+  Result<std::unique_ptr<Loss>> created_loss = CreateLoss(options.loss);
+  if (!created_loss.ok()) return created_loss.status().WithContext("--loss");
+  std::unique_ptr<Loss> loss = std::move(created_loss).value();
+  JOBCTL_ASSIGN_OR_RETURN(TrainingData data, PrepareTrainingData(options));
+  JOBCTL_RETURN_IF_ERROR(CheckModelFitsData(spec, data.train, options.loss));
+
+  Pcg32 dropout_rng(options.seed, 2 + static_cast<uint64_t>(rank));
+  JOBCTL_ASSIGN_OR_RETURN(std::unique_ptr<Sequential> model,
+                          Sequential::Build(spec, {activation, options.dropout}, &dropout_rng));
+  Pcg32 init_rng(options.seed, 1);
+  model->Initialize(&init_rng);
+  ParameterBuffer& params = model->params();
+  JOBCTL_RETURN_IF_ERROR(comm->Broadcast(params.values(), params.size(), 0));
+  JOBCTL_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
+                          CreateOptimizer(options.optimizer, params.size()));
+
+  const std::string checkpoint_dir =
+      (std::filesystem::path(options.outputs) / "checkpoints").string();
+  std::error_code ec;
+  if (rank == 0) {
+    std::filesystem::create_directories(checkpoint_dir, ec);
+    if (ec) return UnavailableError("--outputs: cannot create " + checkpoint_dir + ": " + ec.message());
+  }
+  int start_epoch = 1;
+  if (options.resume) {
+    std::optional<std::string> latest = FindLatestCheckpoint(checkpoint_dir);
+    if (latest.has_value()) {
+      JOBCTL_ASSIGN_OR_RETURN(Metadata meta, LoadCheckpoint(*latest, model.get(), optimizer.get()));
+      if (meta["model"] != spec.text || meta["optimizer"] != options.optimizer.name) {
+        return InvalidArgumentError("--resume: " + *latest + " was written for --model " +
+                                    meta["model"] + " --optimizer " + meta["optimizer"]);
+      }
+      start_epoch = std::atoi(meta["epoch"].c_str()) + 1;
+      JOBCTL_ASSIGN_OR_RETURN(dropout_rng, Pcg32::Deserialize(meta["dropout_rng"]));
+    }
+  }
+
+  const float threshold = options.loss == "binary_cross_entropy" ? 0.0f : 0.5f;
+  DistributedSampler sampler(data.train.count, rank, world, options.seed, /*shuffle=*/true);
+  Tensor batch;
+  Tensor grad;
+  std::vector<int> labels;
+  for (int epoch = start_epoch; epoch <= options.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    std::vector<int> indices = sampler.EpochIndices(epoch);
+    double loss_sum = 0.0;
+    for (size_t start = 0; start < indices.size(); start += static_cast<size_t>(local_batch)) {
+      int n = static_cast<int>(std::min(indices.size() - start, static_cast<size_t>(local_batch)));
+      GatherBatch(data.train, indices.data() + start, n, &batch, &labels);
+      const Tensor& output = model->Forward(batch, /*training=*/true);
+      float batch_loss = loss->Compute(output, labels.data(), &grad);
+      if (!std::isfinite(batch_loss)) {
+        return FailedPreconditionError("epoch " + std::to_string(epoch) +
+                                       ": the loss is not finite (lower --lr?)");
+      }
+      loss_sum += static_cast<double>(batch_loss) * n;
+      model->Backward(grad);
+      JOBCTL_RETURN_IF_ERROR(comm->AllReduceAverage(params.grads(), params.size()));
+      optimizer->Step(params.values(), params.grads(), params.size());
+    }
+    const double train_seconds = SecondsSince(epoch_start);
+    // Every rank visits the same number of samples, so the mean of the
+    // per-rank means is the global mean.
+    float train_loss = static_cast<float>(loss_sum / static_cast<double>(indices.size()));
+    JOBCTL_RETURN_IF_ERROR(comm->AllReduceAverage(&train_loss, 1));
+
+    EpochReport report;
+    report.epoch = epoch;
+    report.epochs = options.epochs;
+    report.train_loss = train_loss;
+    if (data.val.count > 0) {
+      EvalResult val = Evaluate(model.get(), *loss, data.val, 0, 256, threshold);
+      report.has_validation = true;
+      report.val_loss = val.loss();
+      report.val_accuracy = val.accuracy();
+    }
+    if (rank == 0) {
+      Metadata meta = {{"epoch", std::to_string(epoch)},
+                       {"model", spec.text},
+                       {"optimizer", options.optimizer.name},
+                       {"dropout_rng", dropout_rng.Serialize()}};
+      JOBCTL_RETURN_IF_ERROR(
+          SaveCheckpoint(CheckpointPath(checkpoint_dir, epoch), *model, optimizer.get(), meta));
+    }
+    report.samples_per_second =
+        static_cast<double>(indices.size()) * world / std::max(train_seconds, 1e-9);
+    report.epoch_seconds = SecondsSince(epoch_start);
+    out << FormatEpochLine(report) << std::endl;
+  }
+  if (rank == 0) {
+    Metadata meta = {{"model", spec.text},
+                     {"activation", std::string(ActivationName(activation))},
+                     {"dropout", std::to_string(options.dropout)},
+                     {"normalize_offset", NormalizerJson(data.normalizer.offset)},
+                     {"normalize_scale", NormalizerJson(data.normalizer.scale)}};
+    JOBCTL_RETURN_IF_ERROR(SaveModel(
+        (std::filesystem::path(options.outputs) / "model.safetensors").string(), *model, meta));
+  }
+  return comm->Barrier();
+}
+
+}  // namespace jobctl::trainer
