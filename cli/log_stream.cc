@@ -43,6 +43,9 @@ Result<LogStreamResult> StreamLogs(ControllerClient& client, const LogStreamOpti
   int64_t last_attempt = -1;
   std::string buf;
   bool lost = false;
+  // Only a controller that answered once is waited for: with none at all the
+  // command fails at once (exit 3), as every other command does.
+  bool answered_once = false;
   auto lost_since = std::chrono::steady_clock::now();
 
   while (true) {
@@ -50,7 +53,8 @@ Result<LogStreamResult> StreamLogs(ControllerClient& client, const LogStreamOpti
     auto reply = client.Call<protocol::ReadLogsReply>(
         request, std::chrono::milliseconds(request.wait_ms));
     if (!reply.ok()) {
-      if (!options.follow || !ControllerClient::IsUnreachable(reply.status())) {
+      if (!options.follow || !answered_once ||
+          !ControllerClient::IsUnreachable(reply.status())) {
         return reply.status();
       }
       auto now = std::chrono::steady_clock::now();
@@ -71,6 +75,7 @@ Result<LogStreamResult> StreamLogs(ControllerClient& client, const LogStreamOpti
       std::this_thread::sleep_for(options.retry_interval);
       continue;
     }
+    answered_once = true;
     if (lost) {
       lost = false;
       std::fprintf(err, "jobctl: reconnected to the controller at %s\n", client.endpoint().c_str());
