@@ -250,6 +250,9 @@ TEST_F(AgentTest, FailFastStopsTheOtherLocalRanks) {
   ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
   EXPECT_EQ(controller_.FindEvent(1, "exited")->exit_code, 3);
   EXPECT_EQ(controller_.FindEvent(0, "exited")->signal, SIGTERM);
+  // The failing rank is the cause; the rank we stopped is marked as such.
+  EXPECT_FALSE(controller_.FindEvent(1, "exited")->stopped);
+  EXPECT_TRUE(controller_.FindEvent(0, "exited")->stopped);
   pid_t bg = ReadPid(AttemptDir() + "/bg-0");
   ASSERT_GT(bg, 0);
   EXPECT_TRUE(controller_.ServeUntil([bg] { return !ProcessAlive(bg); }, std::chrono::seconds(5)));

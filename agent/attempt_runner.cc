@@ -284,6 +284,7 @@ Status AttemptRunner::StartRank(RankState& r) {
 void AttemptRunner::OnRankExit(RankState& r, ExitInfo info) {
   r.exited = true;
   r.exit = info;
+  r.stopped_by_us = stopping_;
   if (!info.Succeeded() && !stopping_) {
     spdlog::info("job {} attempt {}: rank {} failed (exit code {}, signal {}): stopping the others",
                  command_.job_id, command_.attempt, r.rank, info.exit_code, info.signal);
@@ -301,6 +302,7 @@ void AttemptRunner::MaybeFinishRank(RankState& r) {
     auto e = Event(rp->rank, "exited");
     e.exit_code = rp->exit.exit_code;
     e.signal = rp->exit.signal;
+    e.stopped = rp->stopped_by_us;
     reporter_->ReportRankEvent(std::move(e), [this, rp, alive] {
       if (!*alive) return;
       rp->reported = true;

@@ -83,6 +83,7 @@ class AttemptRunner {
     int runtime_id = 0;
     bool started = false;
     bool exited = false;
+    bool stopped_by_us = false;  // exited after we signalled it (fail-fast or stop)
     bool reported = false;  // exited event acknowledged
     ExitInfo exit;
     int open_streams = 0;

@@ -362,7 +362,9 @@ Status JobManager::OnRankEvent(const protocol::RankEventRequest& e) {
   }
   if (rank.phase == RankPhase::kExited) return Status::Ok();  // duplicate
   rank = {RankPhase::kExited, e.exit_code, e.signal};
-  if (e.exit_code != 0 || e.signal != 0) {
+  // A rank the agent stopped because another rank failed is not the cause:
+  // that rank's own event names the cause and ends the attempt.
+  if ((e.exit_code != 0 || e.signal != 0) && !e.stopped) {
     std::string how = e.signal != 0 ? "was killed by signal " + std::to_string(e.signal)
                                     : "exited with code " + std::to_string(e.exit_code);
     EndAttempt(*job, JobState::kFailed,

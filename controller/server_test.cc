@@ -80,8 +80,9 @@ class FakeAgent {
     return Call<protocol::RegisterNodeReply>(r).status();
   }
   Status Event(const std::string& job, int attempt, int rank, const std::string& event,
-               int code = 0) {
+               int code = 0, bool stopped = false) {
     protocol::RankEventRequest e;
+    e.stopped = stopped;
     e.node_id = id_;
     e.job_id = job;
     e.attempt = attempt;
@@ -263,16 +264,20 @@ TEST_F(ServerTest, RankFailureStopsOtherNodeAndFails) {
   FakeAgent a(ctx_, server_->endpoint(), "local-1"), b(ctx_, server_->endpoint(), "local-2");
   ASSERT_TRUE(a.Register().ok());
   ASSERT_TRUE(b.Register().ok());
-  std::string id = Submit(2, 1);
+  std::string id = Submit(2, 2);
   ASSERT_TRUE(a.Expect<protocol::StartAttemptCommand>().ok());
   ASSERT_TRUE(b.Expect<protocol::StartAttemptCommand>().ok());
-  ASSERT_TRUE(b.Event(id, 1, 1, "exited", 3).ok());
+  // Node 2's agent stopped its rank 2 after rank 3 failed, and that exit
+  // arrives first: it must not be taken for the cause.
+  ASSERT_TRUE(b.Event(id, 1, 2, "exited", 143, /*stopped=*/true).ok());
+  EXPECT_EQ(Get(id).summary.state, "PREPARING");
+  ASSERT_TRUE(b.Event(id, 1, 3, "exited", 3).ok());
   auto stop = a.Expect<protocol::StopAttemptCommand>();
   ASSERT_TRUE(stop.ok());
   EXPECT_EQ(stop->job_id, id);
   auto detail = Get(id);
   EXPECT_EQ(detail.summary.state, "FAILED");
-  EXPECT_EQ(detail.end_reason, "rank 1 on node local-2 exited with code 3");
+  EXPECT_EQ(detail.end_reason, "rank 3 on node local-2 exited with code 3");
 }
 
 TEST_F(ServerTest, CancelStopsAttempt) {

@@ -298,9 +298,13 @@ struct RankEventRequest {
   int exit_code = 0;
   int signal = 0;
   std::string message;  // human-readable detail
+  // exited: the agent itself stopped this rank (fail-fast after another rank
+  // failed, or stop_attempt). Such an exit is a consequence, never the reason
+  // an attempt fails.
+  bool stopped = false;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RankEventRequest, node_id, job_id, attempt, rank,
-                                                event, exit_code, signal, message)
+                                                event, exit_code, signal, message, stopped)
 
 // A batch of consecutive log lines of one rank: lines first_seq, first_seq+1...
 // `lines` is in log_records.h PackLines format.
