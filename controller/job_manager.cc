@@ -497,9 +497,13 @@ void JobManager::Schedule() {
   for (const auto& [number, job] : jobs_) {
     if (job.record.state != JobState::kQueued) continue;
     const JobSpec& s = job.record.spec;
+    // Without cpus_per_node a rank holds one CPU (as Slurm's default), so a
+    // node never runs more ranks than it has CPUs.
+    double cpus = s.resources.cpus_per_node > 0 ? s.resources.cpus_per_node
+                                                : static_cast<double>(s.ProcessesPerNode());
     queue.push_back(JobRequest{job.record.id, job.record.priority, number, s.compute,
                                s.NodeCount(), s.ProcessesPerNode(), s.resources.gpus_per_node,
-                               s.resources.cpus_per_node, s.resources.memory_per_node_bytes});
+                               cpus, s.resources.memory_per_node_bytes});
   }
   if (queue.empty()) return;
   ScheduleResult result = scheduler_.Schedule(std::move(queue), Capacities());
