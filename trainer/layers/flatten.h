@@ -4,23 +4,18 @@
 
 #include <string>
 
-#include "trainer/layers/layer.h"
+#include "trainer/layers/shape_preserving_layer.h"
 
 namespace jobctl::trainer {
 
-class Flatten : public Layer {
+class Flatten : public ShapePreservingLayer {
  public:
-  explicit Flatten(int features) : features_(features) {}
+  using ShapePreservingLayer::ShapePreservingLayer;
 
   std::string Describe() const override { return "Flatten()"; }
-  int in_features() const override { return features_; }
-  int out_features() const override { return features_; }
   void Forward(const Tensor& in, Tensor* out, bool training) override;
   void Backward(const Tensor& in, const Tensor& out, const Tensor& grad_out,
                 Tensor* grad_in) override;
-
- private:
-  int features_;
 };
 
 }  // namespace jobctl::trainer

@@ -3,23 +3,18 @@
 
 #include <string>
 
-#include "trainer/layers/layer.h"
+#include "trainer/layers/shape_preserving_layer.h"
 
 namespace jobctl::trainer {
 
-class ReLU : public Layer {
+class ReLU : public ShapePreservingLayer {
  public:
-  explicit ReLU(int features) : features_(features) {}
+  using ShapePreservingLayer::ShapePreservingLayer;
 
   std::string Describe() const override { return "ReLU()"; }
-  int in_features() const override { return features_; }
-  int out_features() const override { return features_; }
   void Forward(const Tensor& in, Tensor* out, bool training) override;
   void Backward(const Tensor& in, const Tensor& out, const Tensor& grad_out,
                 Tensor* grad_in) override;
-
- private:
-  int features_;
 };
 
 }  // namespace jobctl::trainer
