@@ -90,6 +90,8 @@ constexpr BadSpec kBadSpecs[] = {
      "job.yaml:2:7: YAML syntax error: illegal map value"},
     {"TwoDocuments", "command: echo\n---\ncommand: echo\n",
      "job.yaml:3:1: expected a single YAML document, found a second one here"},
+    {"StrayCommaAfterMap", "command: echo\n,\n",
+     "job.yaml:2:1: YAML syntax error: end of map not found"},
     {"DuplicateKey", "command: echo a\nretries: 1\ncommand: echo b\n",
      "job.yaml:3:1: command: duplicate key (first given at line 1)"},
     {"NonScalarKey", "command: echo\n? [a, b]\n: 1\n",

@@ -1,5 +1,7 @@
 #include "common/job_spec/job_spec_parser.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -86,6 +88,57 @@ bool HasWhitespace(std::string_view text) {
   return text.find_first_of(" \t\r\n") != std::string_view::npos;
 }
 
+// Where a second YAML document starts, if there is one. yaml-cpp 0.7's
+// LoadAll loops forever, allocating, on some malformed inputs (a stray ','
+// at the top level, found by fuzz/job_spec_fuzzer); looking at no more than
+// two documents with the event parser cannot loop.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  // A document's mark is its first node's (as LoadAll's nodes had), else the
+  // document start's.
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+    first_node_seen_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (first_node_seen_ || starts.empty()) return;
+    first_node_seen_ = true;
+    starts.back() = mark;
+  }
+  bool first_node_seen_ = false;
+};
+
+std::optional<YAML::Mark> SecondDocumentStart(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  for (int i = 0; i < 2 && parser.HandleNextDocument(handler); ++i) {
+  }
+  if (handler.starts.size() < 2) return std::nullopt;
+  return handler.starts[1];
+}
+
 // One parse of one document; collects every problem before giving up.
 class JobSpecParser {
  public:
@@ -94,14 +147,13 @@ class JobSpecParser {
 
   Result<JobSpec> Parse(std::string_view yaml) {
     try {
-      std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
-      if (documents.size() > 1) {
-        diag_.Add(documents[1].Mark(), "",
-                  "expected a single YAML document, found a second one here");
+      std::string text(yaml);
+      if (std::optional<YAML::Mark> second = SecondDocumentStart(text)) {
+        diag_.Add(*second, "", "expected a single YAML document, found a second one here");
       }
       SpecField root;
-      root.node = documents.empty() ? YAML::Node() : documents[0];
-      root.mark = documents.empty() ? YAML::Mark() : documents[0].Mark();
+      root.node = YAML::Load(text);
+      root.mark = root.node.Mark();
       if (root.mark.is_null()) root.mark = YAML::Mark();
       root.key_mark = root.mark;
       ParseRoot(root);

@@ -199,5 +199,15 @@ TEST(JobSpecParserTest, ResultRoundTripsThroughJson) {
   EXPECT_EQ(back.environment->image, "alpine");
 }
 
+// yaml-cpp's LoadAll loops forever, allocating, on this input (found by
+// fuzz/job_spec_fuzzer); the parser must answer with an error instead.
+TEST(JobSpecParserTest, InputThatHangsLoadAllIsAnError) {
+  Result<JobSpec> parsed = ParseJobSpecFile(
+      (SourceDir() / "fuzz/corpus/job_spec/regression-loadall-loop.yaml").string());
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("regression-loadall-loop.yaml:"), std::string::npos)
+      << parsed.status().message();
+}
+
 }  // namespace
 }  // namespace jobctl
