@@ -1,0 +1,117 @@
+#include "trainer/tensor/thread_pool.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace jobctl::trainer {
+namespace {
+
+// Spin iterations before sleeping (PAUSE takes tens of cycles): tens of
+// microseconds, longer than the gap between two jobs of a step, far shorter
+// than a scheduler tick.
+constexpr int kSpinIterations = 2000;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+thread_local bool in_pool_job = false;
+
+std::unique_ptr<ThreadPool>& PoolSlot() {
+  static std::unique_ptr<ThreadPool> pool = std::make_unique<ThreadPool>(1);
+  return pool;
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::WorkerLoop(int index) {
+  uint32_t seen = 0;
+  for (;;) {
+    uint32_t now = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
+      CpuRelax();
+      now = generation_.load(std::memory_order_acquire);
+    }
+    if (now == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      continue;
+    }
+    seen = now;
+    if (stop_.load()) return;
+    in_pool_job = true;
+    (*job_)(index, size());
+    in_pool_job = false;
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+  }
+}
+
+void ThreadPool::Run(const std::function<void(int, int)>& job) {
+  const int count = size();
+  std::unique_lock<std::mutex> lock(run_mutex_, std::defer_lock);
+  if (count == 1 || in_pool_job || !lock.try_lock()) {
+    for (int i = 0; i < count; ++i) job(i, count);
+    return;
+  }
+  job_ = &job;
+  pending_.store(count - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  in_pool_job = true;
+  job(0, count);
+  in_pool_job = false;
+  int32_t left = pending_.load(std::memory_order_acquire);
+  for (int spin = 0; left != 0 && spin < kSpinIterations; ++spin) {
+    CpuRelax();
+    left = pending_.load(std::memory_order_acquire);
+  }
+  while (left != 0) {
+    pending_.wait(left, std::memory_order_acquire);
+    left = pending_.load(std::memory_order_acquire);
+  }
+  job_ = nullptr;
+}
+
+ThreadPool& ComputePool() { return *PoolSlot(); }
+
+void SetComputeThreads(int threads) {
+  threads = std::max(threads, 1);
+  openblas_set_num_threads(1);
+  if (ComputePool().size() != threads) PoolSlot() = std::make_unique<ThreadPool>(threads);
+}
+
+void ParallelFor(int64_t total, int64_t align, int64_t min_per_thread,
+                 const std::function<void(int64_t, int64_t)>& fn) {
+  if (total <= 0) return;
+  const int64_t threads = ComputePool().size();
+  const int64_t wanted = std::min<int64_t>(threads, total / std::max<int64_t>(min_per_thread, 1));
+  if (wanted <= 1) {
+    fn(0, total);
+    return;
+  }
+  align = std::max<int64_t>(align, 1);
+  const int64_t units = (total + align - 1) / align;
+  const int64_t parts = std::min(wanted, units);
+  ComputePool().Run([&](int index, int /*count*/) {
+    if (index >= parts) return;
+    const int64_t begin = std::min(total, units * index / parts * align);
+    const int64_t end = std::min(total, units * (index + 1) / parts * align);
+    if (begin < end) fn(begin, end);
+  });
+}
+
+}  // namespace jobctl::trainer

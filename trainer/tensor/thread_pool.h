@@ -1,0 +1,63 @@
+// ThreadPool: a fixed set of persistent worker threads that run one job at a
+// time, split by index, so the CPU kernels of a training step can use every
+// core without spawning threads (or letting OpenBLAS's own threads spin).
+//
+// Run(job) calls job(index, count) once for every index in [0, count) where
+// count is size(): index 0 on the calling thread, the others on the workers,
+// and returns when all have finished. Workers spin briefly between jobs (a
+// step issues jobs microseconds apart) and then sleep on a futex, so an idle
+// trainer uses no CPU.
+//
+// Jobs must split their work by (index, count) alone, so results never
+// depend on which thread ran which part. A Run issued while another is in
+// progress (from a job, or from a second thread) runs every index on its
+// caller, in order: correct, just not parallel.
+//
+// Thread-safety: Run may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace jobctl::trainer {
+
+class ThreadPool {
+ public:
+  // threads >= 1 (values below are taken as 1); starts threads - 1 workers.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  void Run(const std::function<void(int index, int count)>& job);
+
+ private:
+  void WorkerLoop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_;  // held for the duration of a parallel Run
+  const std::function<void(int, int)>* job_ = nullptr;
+  std::atomic<uint32_t> generation_{0};
+  std::atomic<int32_t> pending_{0};
+  std::atomic<bool> stop_{false};
+};
+
+// The process-wide pool the CPU kernels use; 1 thread until SetComputeThreads.
+ThreadPool& ComputePool();
+// Replaces the process-wide pool with one of `threads` threads and keeps
+// OpenBLAS single-threaded (the kernels split work across the pool instead).
+// Precondition: no Run in progress.
+void SetComputeThreads(int threads);
+
+// Runs fn(begin, end) over [0, total) cut into at most ComputePool().size()
+// contiguous ranges whose bounds are multiples of `align` (except the end).
+// Work below `min_per_thread` items per range runs on the caller alone.
+void ParallelFor(int64_t total, int64_t align, int64_t min_per_thread,
+                 const std::function<void(int64_t begin, int64_t end)>& fn);
+
+}  // namespace jobctl::trainer
