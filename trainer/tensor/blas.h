@@ -15,6 +15,11 @@ namespace jobctl::trainer {
 void Gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
+// Gemm on the calling thread only, for kernels that already run one part
+// per pool thread.
+void GemmSerial(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
 // The trainer's compute threads (>= 1): SetComputeThreads(threads).
 void SetBlasThreads(int threads);
 
