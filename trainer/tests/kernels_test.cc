@@ -15,6 +15,7 @@
 #include "trainer/layers/conv2d.h"
 #include "trainer/layers/linear.h"
 #include "trainer/layers/max_pool2d.h"
+#include "trainer/layers/relu.h"
 #include "trainer/model/model_spec.h"
 #include "trainer/model/sequential.h"
 #include "trainer/tensor/sparse_matrix.h"
@@ -210,6 +211,45 @@ TEST(MaxPoolTest, OddSizesLeaveTheUncoveredBorderAtZeroGradient) {
       EXPECT_EQ(sum, 4.0);
     }
   }
+}
+
+// The CNN runs MaxPool before ReLU: the same outputs and input gradients as
+// PyTorch's ReLU then MaxPool, ties and all-negative windows included.
+TEST(MaxPoolTest, CommutesWithReLU) {
+  const int channels = 3;
+  const int size = 6;
+  MaxPool2d pool(channels, size, size, 2);
+  ReLU relu_before(channels * size * size);
+  ReLU relu_after(pool.out_features());
+  Pcg32 rng(16, 1);
+  Tensor x;
+  x.Resize(4, pool.in_features());
+  // Coarse values so ties happen; about half negative.
+  for (float& v : x.data) v = static_cast<float>(static_cast<int>(rng.NextBounded(7)) - 3) * 0.5f;
+  Tensor g;
+  g.Resize(4, pool.out_features());
+  for (float& v : g.data) v = rng.Uniform(-1.0f, 1.0f);
+
+  Tensor r1;
+  Tensor y1;
+  relu_before.Forward(x, &r1, false);
+  pool.Forward(r1, &y1, false);
+  Tensor dr1;
+  Tensor dx1;
+  pool.Backward(r1, y1, g, &dr1);
+  relu_before.Backward(x, r1, dr1, &dx1);
+
+  Tensor p2;
+  Tensor y2;
+  pool.Forward(x, &p2, false);
+  relu_after.Forward(p2, &y2, false);
+  Tensor dp2;
+  Tensor dx2;
+  relu_after.Backward(p2, y2, g, &dp2);
+  pool.Backward(x, p2, dp2, &dx2);
+
+  for (size_t i = 0; i < y1.size(); ++i) ASSERT_EQ(y1.data[i], y2.data[i]) << i;
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(dx1.data[i], dx2.data[i]) << i;
 }
 
 // model.safetensors holds layers.N.weight as [out, in] whatever the layout in
