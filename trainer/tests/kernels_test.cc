@@ -199,6 +199,8 @@ TEST(MaxPoolTest, OddSizesLeaveTheUncoveredBorderAtZeroGradient) {
   g.Resize(3, layer.out_features());
   std::fill(g.data.begin(), g.data.begin() + static_cast<long>(g.size()), 1.0f);
   Tensor dx;
+  dx.Resize(3, layer.in_features());
+  std::fill(dx.data.begin(), dx.data.end(), 9.0f);  // stale values must not survive
   layer.Backward(x, y, g, &dx);
   for (int n = 0; n < 3; ++n) {
     for (int c = 0; c < 2; ++c) {
