@@ -71,11 +71,11 @@ void MaxPool2d::Backward(const Tensor& in, const Tensor& out, const Tensor& grad
     for (int64_t n = begin; n < end; ++n) {
       const float* g = grad_out.row(static_cast<int>(n));
       float* d = grad_in->row(static_cast<int>(n));
+      std::fill(d, d + in_f, 0.0f);
       if (window_ == 2) {
         BackwardSample2(in.row(static_cast<int>(n)), out.row(static_cast<int>(n)), g, d);
         continue;
       }
-      std::fill(d, d + in_f, 0.0f);
       const int* arg = argmax_.data() + static_cast<size_t>(n) * of;
       for (int o = 0; o < of; ++o) d[arg[o]] += g[o];
     }
@@ -88,9 +88,9 @@ void MaxPool2d::BackwardSample2(const float* src, const float* max, const float*
   const int ow = out_width();
   // Which of the four is the first equal to the maximum, from the equality
   // bits of the first three (bit 0: (0,0), bit 1: (0,1), bit 2: (1,0)):
-  // a table lookup and selects instead of branches the data would
-  // mispredict. Every input element is written, so no zero fill first.
+  // table lookups instead of branches that the data would mispredict.
   static constexpr int kFirst[8] = {3, 0, 1, 0, 2, 0, 1, 0};
+  const int offset[4] = {0, 1, width_, width_ + 1};
   for (int c = 0; c < channels_; ++c) {
     for (int oy = 0; oy < oh; ++oy) {
       const int top = (c * height_ + oy * 2) * width_;
@@ -100,21 +100,8 @@ void MaxPool2d::BackwardSample2(const float* src, const float* max, const float*
         const float m = max[o + ox];
         const int bits = static_cast<int>(src[i] == m) | (static_cast<int>(src[i + 1] == m) << 1) |
                          (static_cast<int>(src[i + width_] == m) << 2);
-        const int first = kFirst[bits];
-        const float v = g[o + ox];
-        d[i] = first == 0 ? v : 0.0f;
-        d[i + 1] = first == 1 ? v : 0.0f;
-        d[i + width_] = first == 2 ? v : 0.0f;
-        d[i + width_ + 1] = first == 3 ? v : 0.0f;
+        d[i + offset[kFirst[bits]]] = g[o + ox];
       }
-    }
-    // Rows and columns no window covers (odd sizes) get no gradient.
-    float* plane = d + static_cast<size_t>(c) * height_ * width_;
-    for (int y = 2 * oh; y < height_; ++y)
-      std::fill(plane + y * width_, plane + (y + 1) * width_, 0.0f);
-    if (2 * ow < width_) {
-      for (int y = 0; y < 2 * oh; ++y)
-        std::fill(plane + y * width_ + 2 * ow, plane + (y + 1) * width_, 0.0f);
     }
   }
 }
