@@ -29,34 +29,51 @@ std::unique_ptr<ThreadPool>& PoolSlot() {
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
-  generation_.fetch_add(1);
-  generation_.notify_all();
+  wake_.fetch_add(1);
+  wake_.notify_all();
   for (auto& worker : workers_) worker.join();
 }
 
-void ThreadPool::WorkerLoop(int index) {
+void ThreadPool::RunIndices(uint32_t generation, const std::function<void(int, int)>* job) {
+  const int count = size();
+  uint64_t state = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(state >> 32) != generation) return;
+    const auto index = static_cast<uint32_t>(state);
+    if (index >= static_cast<uint32_t>(count)) return;
+    if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
+    (*job)(static_cast<int>(index), count);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_all();
+    state = state_.load(std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::WorkerLoop() {
+  in_pool_job = true;  // a Run from inside a job runs inline
   uint32_t seen = 0;
   for (;;) {
-    uint32_t now = generation_.load(std::memory_order_acquire);
+    uint32_t now = wake_.load(std::memory_order_acquire);
     for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
       CpuRelax();
-      now = generation_.load(std::memory_order_acquire);
+      now = wake_.load(std::memory_order_acquire);
     }
     if (now == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
+      wake_.wait(seen, std::memory_order_acquire);
       continue;
     }
     seen = now;
     if (stop_.load()) return;
-    in_pool_job = true;
-    (*job_)(index, size());
-    in_pool_job = false;
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    // The job pointer is published before the generation; a claim succeeds
+    // only while the generation read here is still current, so `job` is the
+    // job of that generation whenever it runs.
+    const uint64_t state = state_.load(std::memory_order_acquire);
+    const std::function<void(int, int)>* job = job_.load(std::memory_order_acquire);
+    if (job != nullptr) RunIndices(static_cast<uint32_t>(state >> 32), job);
   }
 }
 
@@ -67,12 +84,14 @@ void ThreadPool::Run(const std::function<void(int, int)>& job) {
     for (int i = 0; i < count; ++i) job(i, count);
     return;
   }
-  job_ = &job;
-  pending_.store(count - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  const auto generation = static_cast<uint32_t>(state_.load(std::memory_order_relaxed) >> 32) + 1;
+  job_.store(&job, std::memory_order_release);
+  pending_.store(count, std::memory_order_release);
+  state_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
+  wake_.fetch_add(1, std::memory_order_release);
+  wake_.notify_all();
   in_pool_job = true;
-  job(0, count);
+  RunIndices(generation, &job);
   in_pool_job = false;
   int32_t left = pending_.load(std::memory_order_acquire);
   for (int spin = 0; left != 0 && spin < kSpinIterations; ++spin) {
@@ -83,7 +102,6 @@ void ThreadPool::Run(const std::function<void(int, int)>& job) {
     pending_.wait(left, std::memory_order_acquire);
     left = pending_.load(std::memory_order_acquire);
   }
-  job_ = nullptr;
 }
 
 ThreadPool& ComputePool() { return *PoolSlot(); }

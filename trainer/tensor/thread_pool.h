@@ -3,9 +3,11 @@
 // core without spawning threads (or letting OpenBLAS's own threads spin).
 //
 // Run(job) calls job(index, count) once for every index in [0, count) where
-// count is size(): index 0 on the calling thread, the others on the workers,
-// and returns when all have finished. Workers spin briefly between jobs (a
-// step issues jobs microseconds apart) and then sleep on a futex, so an idle
+// count is size(), and returns when all have finished. Indices are claimed
+// one at a time by the caller and by whichever workers are awake, so a
+// worker the OS has descheduled (a shared, loaded machine) delays nothing:
+// the caller runs its index too. Workers spin briefly between jobs (a step
+// issues jobs microseconds apart) and then sleep on a futex, so an idle
 // trainer uses no CPU.
 //
 // Jobs must split their work by (index, count) alone, so results never
@@ -37,13 +39,19 @@ class ThreadPool {
   void Run(const std::function<void(int index, int count)>& job);
 
  private:
-  void WorkerLoop(int index);
+  void WorkerLoop();
+  // Claims and runs indices of job `generation` until none is left.
+  void RunIndices(uint32_t generation, const std::function<void(int, int)>* job);
 
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // held for the duration of a parallel Run
-  const std::function<void(int, int)>* job_ = nullptr;
-  std::atomic<uint32_t> generation_{0};
-  std::atomic<int32_t> pending_{0};
+  // Generation of the current job (high 32 bits) and its next unclaimed
+  // index (low 32 bits), updated together so a late worker can never claim
+  // an index of a job other than the one it read.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<const std::function<void(int, int)>*> job_{nullptr};
+  std::atomic<uint32_t> wake_{0};    // futex word: bumped for every job and at shutdown
+  std::atomic<int32_t> pending_{0};  // indices of the current job not finished yet
   std::atomic<bool> stop_{false};
 };
 

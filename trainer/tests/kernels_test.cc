@@ -41,7 +41,7 @@ class ComputeThreads {
 TEST(ThreadPoolTest, RunCallsEveryIndexOnce) {
   ThreadPool pool(3);
   ASSERT_EQ(pool.size(), 3);
-  for (int round = 0; round < 50; ++round) {
+  for (int round = 0; round < 2000; ++round) {
     std::vector<std::atomic<int>> calls(3);
     pool.Run([&](int index, int count) {
       EXPECT_EQ(count, 3);
