@@ -3,20 +3,35 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 namespace jobctl::trainer {
 namespace {
 
-// Spin iterations before sleeping (PAUSE takes tens of cycles): tens of
-// microseconds, longer than the gap between two jobs of a step, far shorter
-// than a scheduler tick.
-constexpr int kSpinIterations = 2000;
-
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+
+// How long a thread spins before it sleeps: longer than the gaps between
+// the jobs of a training step (tens to hundreds of microseconds of serial
+// work), far shorter than a scheduler tick. Waking a sleeping thread costs
+// a system call and, on a loaded machine, a wait for a free core.
+constexpr auto kSpinTime = std::chrono::microseconds(300);
+
+// Spins (with PAUSE) while `done()` is false, for at most kSpinTime.
+template <typename Done>
+bool SpinUntil(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      CpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
 }
 
 thread_local bool in_pool_job = false;
@@ -57,11 +72,8 @@ void ThreadPool::WorkerLoop() {
   in_pool_job = true;  // a Run from inside a job runs inline
   uint32_t seen = 0;
   for (;;) {
-    uint32_t now = wake_.load(std::memory_order_acquire);
-    for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
-      CpuRelax();
-      now = wake_.load(std::memory_order_acquire);
-    }
+    uint32_t now = seen;
+    SpinUntil([&] { return (now = wake_.load(std::memory_order_acquire)) != seen; });
     if (now == seen) {
       wake_.wait(seen, std::memory_order_acquire);
       continue;
@@ -93,11 +105,8 @@ void ThreadPool::Run(const std::function<void(int, int)>& job) {
   in_pool_job = true;
   RunIndices(generation, &job);
   in_pool_job = false;
-  int32_t left = pending_.load(std::memory_order_acquire);
-  for (int spin = 0; left != 0 && spin < kSpinIterations; ++spin) {
-    CpuRelax();
-    left = pending_.load(std::memory_order_acquire);
-  }
+  int32_t left = 0;
+  SpinUntil([&] { return (left = pending_.load(std::memory_order_acquire)) == 0; });
   while (left != 0) {
     pending_.wait(left, std::memory_order_acquire);
     left = pending_.load(std::memory_order_acquire);
