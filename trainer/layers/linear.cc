@@ -67,10 +67,9 @@ void Linear::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
   float* db = params_->grads() + bias_offset_;
   // dW^T [in, out] = X^T [in, n] * dY [n, out]
   if (sparse_input_) {
-    SparseRows& columns = input_rows_;  // reused: the forward's rows are no longer needed
-    columns.FromDenseTransposed(in.data.data(), in.batch, in_, in_);
+    input_columns_.TransposeOf(input_rows_);
     ParallelFor(out_, 16, kMinSparseColumnsPerThread, [&](int64_t begin, int64_t end) {
-      SparseTimesDense(columns, grad_out.data.data(), out_, nullptr, dwt, out_,
+      SparseTimesDense(input_columns_, grad_out.data.data(), out_, nullptr, dwt, out_,
                        static_cast<int>(begin), static_cast<int>(end));
     });
   } else {

@@ -36,6 +36,7 @@ class Linear : public Layer {
   size_t bias_offset_;
   bool sparse_input_ = false;  // the last Forward's input went the sparse way
   SparseRows input_rows_;      // that input, by sample
+  SparseRows input_columns_;   // and by feature, for the weight gradient
 };
 
 }  // namespace jobctl::trainer

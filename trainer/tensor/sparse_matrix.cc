@@ -63,6 +63,32 @@ __attribute__((target("avx512f"))) void SparseTimesDenseAvx512(const SparseRows&
   }
 }
 
+// The nonzeros of each row, 16 at a time with compress stores.
+__attribute__((target("avx512f"))) void FromDenseAvx512(const float* a, int rows, int cols, int lda,
+                                                        int* row_start, int* column, float* value) {
+  int count = 0;
+  const __m512i step = _mm512_set1_epi32(16);
+  for (int r = 0; r < rows; ++r) {
+    row_start[r] = count;
+    const float* src = a + static_cast<int64_t>(r) * lda;
+    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int j = 0; j < cols; j += 16) {
+      const __mmask16 valid = cols - j >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                             : static_cast<__mmask16>((1u << (cols - j)) - 1u);
+      const __m512 x = _mm512_maskz_loadu_ps(valid, src + j);
+      const __mmask16 nonzero = _mm512_mask_cmp_ps_mask(valid, x, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+      // Compress in registers, then a full store: compress straight to
+      // memory is microcoded and slow on some CPUs. The arrays have 16
+      // entries of slack for the tail.
+      _mm512_storeu_ps(value + count, _mm512_maskz_compress_ps(nonzero, x));
+      _mm512_storeu_si512(column + count, _mm512_maskz_compress_epi32(nonzero, index));
+      count += __builtin_popcount(nonzero);
+      index = _mm512_add_epi32(index, step);
+    }
+  }
+  row_start[rows] = count;
+}
+
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
   return has;
@@ -74,8 +100,12 @@ void SparseRows::FromDense(const float* a, int n_rows, int n_cols, int lda) {
   rows = n_rows;
   cols = n_cols;
   row_start.resize(static_cast<size_t>(rows) + 1);
-  column.resize(static_cast<size_t>(rows) * cols);
-  value.resize(static_cast<size_t>(rows) * cols);
+  column.resize(static_cast<size_t>(rows) * cols + 16);
+  value.resize(static_cast<size_t>(rows) * cols + 16);
+  if (HasAvx512()) {
+    FromDenseAvx512(a, rows, cols, lda, row_start.data(), column.data(), value.data());
+    return;
+  }
   int count = 0;
   for (int r = 0; r < rows; ++r) {
     row_start[r] = count;
@@ -111,6 +141,25 @@ void SparseRows::FromDenseTransposed(const float* a, int n_rows, int n_cols, int
         column[e] = r;
         value[e] = src[j];
       }
+    }
+  }
+}
+
+void SparseRows::TransposeOf(const SparseRows& a) {
+  rows = a.cols;
+  cols = a.rows;
+  row_start.assign(static_cast<size_t>(rows) + 1, 0);
+  const int count = static_cast<int>(a.nonzeros());
+  for (int e = 0; e < count; ++e) ++row_start[a.column[e] + 1];
+  for (int j = 0; j < rows; ++j) row_start[j + 1] += row_start[j];
+  column.resize(static_cast<size_t>(count));
+  value.resize(static_cast<size_t>(count));
+  std::vector<int> next(row_start.begin(), row_start.end() - 1);
+  for (int r = 0; r < a.rows; ++r) {
+    for (int e = a.row_start[r]; e < a.row_start[r + 1]; ++e) {
+      const int at = next[a.column[e]]++;
+      column[at] = r;
+      value[at] = a.value[e];
     }
   }
 }

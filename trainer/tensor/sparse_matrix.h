@@ -31,6 +31,8 @@ struct SparseRows {
   // A = the transpose of the dense [rows x cols] matrix at `a`, so A is
   // [cols x rows]; row r of A lists the rows of `a` nonzero in column r.
   void FromDenseTransposed(const float* a, int rows, int cols, int lda);
+  // A = the transpose of `a` (rows listed in increasing order).
+  void TransposeOf(const SparseRows& a);
 };
 
 // Columns [begin, end) of C[a.rows x n] = A * B (+ bias[j] in every row when

@@ -109,6 +109,13 @@ TEST(SparseMatrixTest, ProductsEqualDenseLoops) {
   SparseRows columns;
   columns.FromDenseTransposed(a.data(), m, k, k);
   ASSERT_EQ(columns.rows, k);
+  SparseRows transposed;
+  transposed.TransposeOf(rows);
+  EXPECT_EQ(transposed.rows, columns.rows);
+  EXPECT_EQ(transposed.cols, columns.cols);
+  EXPECT_EQ(transposed.row_start, columns.row_start);
+  EXPECT_EQ(transposed.column, columns.column);
+  EXPECT_EQ(transposed.value, columns.value);
   std::vector<float> b2 = SparseValues(static_cast<size_t>(m) * n, 1.0, &rng);
   std::vector<float> c(static_cast<size_t>(k) * n);
   SparseTimesDense(columns, b2.data(), n, nullptr, c.data(), n, 0, n);
