@@ -1,9 +1,15 @@
 #include "trainer/tensor/thread_pool.h"
 
 #include <cblas.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <memory>
 
 namespace jobctl::trainer {
@@ -16,10 +22,10 @@ inline void CpuRelax() {
 }
 
 // How long a thread spins before it sleeps: longer than the gaps between
-// the jobs of a training step (tens to hundreds of microseconds of serial
-// work), far shorter than a scheduler tick. Waking a sleeping thread costs
-// a system call and, on a loaded machine, a wait for a free core.
-constexpr auto kSpinTime = std::chrono::microseconds(300);
+// the jobs of a training step and than one job's part (a few hundred
+// microseconds), far shorter than a scheduler tick. Waking a sleeping
+// thread costs a system call and, on a loaded machine, a wait for a core.
+constexpr auto kSpinTime = std::chrono::milliseconds(2);
 
 // Spins (with PAUSE) while `done()` is false, for at most kSpinTime.
 template <typename Done>
@@ -34,6 +40,41 @@ bool SpinUntil(Done done) {
   }
 }
 
+// Futex wait and wake on a 32-bit atomic. Not std::atomic::wait: libstdc++'s
+// spins with sched_yield() first, which on a machine shared with other
+// processes hands the core away for a whole time slice.
+template <typename T>
+void FutexWait(std::atomic<T>* word, T expected) {
+  static_assert(sizeof(std::atomic<T>) == 4);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE,
+          static_cast<uint32_t>(expected), nullptr, nullptr, 0);
+}
+
+template <typename T>
+void FutexWakeAll(std::atomic<T>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+          nullptr, 0);
+}
+
+// The CPUs this process may run on, in increasing order.
+std::vector<int> AllowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+void PinThread(pthread_t thread, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(thread, sizeof(set), &set);  // best effort: unpinned still works
+}
+
 thread_local bool in_pool_job = false;
 
 std::unique_ptr<ThreadPool>& PoolSlot() {
@@ -43,14 +84,21 @@ std::unique_ptr<ThreadPool>& PoolSlot() {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+ThreadPool::ThreadPool(int threads, bool pin_to_cpus) {
+  std::vector<int> cpus;
+  if (pin_to_cpus) cpus = AllowedCpus();
+  const bool pin = pin_to_cpus && static_cast<int>(cpus.size()) >= threads;
+  for (int i = 1; i < threads; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+    if (pin) PinThread(workers_.back().native_handle(), cpus[static_cast<size_t>(i)]);
+  }
+  if (pin && threads > 1) PinThread(pthread_self(), cpus[0]);
 }
 
 ThreadPool::~ThreadPool() {
   stop_.store(true);
   wake_.fetch_add(1);
-  wake_.notify_all();
+  FutexWakeAll(&wake_);
   for (auto& worker : workers_) worker.join();
 }
 
@@ -63,7 +111,7 @@ void ThreadPool::RunIndices(uint32_t generation, const std::function<void(int, i
     if (index >= static_cast<uint32_t>(count)) return;
     if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
     (*job)(static_cast<int>(index), count);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_all();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) FutexWakeAll(&pending_);
     state = state_.load(std::memory_order_acquire);
   }
 }
@@ -75,7 +123,7 @@ void ThreadPool::WorkerLoop() {
     uint32_t now = seen;
     SpinUntil([&] { return (now = wake_.load(std::memory_order_acquire)) != seen; });
     if (now == seen) {
-      wake_.wait(seen, std::memory_order_acquire);
+      FutexWait(&wake_, seen);
       continue;
     }
     seen = now;
@@ -101,14 +149,14 @@ void ThreadPool::Run(const std::function<void(int, int)>& job) {
   pending_.store(count, std::memory_order_release);
   state_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
   wake_.fetch_add(1, std::memory_order_release);
-  wake_.notify_all();
+  FutexWakeAll(&wake_);
   in_pool_job = true;
   RunIndices(generation, &job);
   in_pool_job = false;
   int32_t left = 0;
   SpinUntil([&] { return (left = pending_.load(std::memory_order_acquire)) == 0; });
   while (left != 0) {
-    pending_.wait(left, std::memory_order_acquire);
+    FutexWait(&pending_, left);
     left = pending_.load(std::memory_order_acquire);
   }
 }
@@ -118,7 +166,15 @@ ThreadPool& ComputePool() { return *PoolSlot(); }
 void SetComputeThreads(int threads) {
   threads = std::max(threads, 1);
   openblas_set_num_threads(1);
-  if (ComputePool().size() != threads) PoolSlot() = std::make_unique<ThreadPool>(threads);
+  // Owning exactly as many CPUs as threads (a container's cpuset, or the
+  // whole of a small machine): one thread per CPU, so the scheduler never
+  // stacks two spinning threads on one CPU while the other runs something
+  // else. Otherwise leave placement to the scheduler.
+  const bool pin = threads > 1 && static_cast<int>(AllowedCpus().size()) == threads;
+  if (ComputePool().size() != threads || pin) {
+    PoolSlot().reset();
+    PoolSlot() = std::make_unique<ThreadPool>(threads, pin);
+  }
 }
 
 void ParallelFor(int64_t total, int64_t align, int64_t min_per_thread,

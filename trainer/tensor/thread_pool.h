@@ -30,7 +30,10 @@ namespace jobctl::trainer {
 class ThreadPool {
  public:
   // threads >= 1 (values below are taken as 1); starts threads - 1 workers.
-  explicit ThreadPool(int threads);
+  // pin_to_cpus: when the process may run on at least `threads` CPUs, thread
+  // i (the constructing thread is 0, and should be the one calling Run) is
+  // bound to the i-th of them.
+  explicit ThreadPool(int threads, bool pin_to_cpus = false);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -59,7 +62,9 @@ class ThreadPool {
 ThreadPool& ComputePool();
 // Replaces the process-wide pool with one of `threads` threads and keeps
 // OpenBLAS single-threaded (the kernels split work across the pool instead).
-// Precondition: no Run in progress.
+// When the process may run on exactly `threads` CPUs, each thread (the
+// calling one included) is bound to one of them. Call it from the thread
+// that will drive training. Precondition: no Run in progress.
 void SetComputeThreads(int threads);
 
 // Runs fn(begin, end) over [0, total) cut into at most ComputePool().size()
