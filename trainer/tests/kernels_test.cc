@@ -3,11 +3,15 @@
 // storage of Linear weights in files, and results that do not depend on the
 // thread count.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "trainer/checkpoint/safetensors.h"
@@ -74,6 +78,39 @@ TEST(ThreadPoolTest, ParallelForCoversTheRangeOnceWithAlignedCuts) {
     });
     for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "total " << total;
   }
+}
+
+// With exactly as many threads as CPUs the process may use, every thread
+// (the caller included) is bound to its own CPU.
+TEST(ThreadPoolTest, OwningExactlyItsCpusBindsOneThreadPerCpu) {
+  cpu_set_t original;
+  CPU_ZERO(&original);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(original), &original), 0);
+  const int cpus = CPU_COUNT(&original);
+  if (cpus < 2) GTEST_SKIP() << "needs at least 2 CPUs, this process has " << cpus;
+  {
+    ComputeThreads threads(cpus);
+    std::mutex mutex;
+    std::vector<int> bound_cpus;
+    // Enough rounds that every pool thread claims some index.
+    for (int round = 0; round < 200; ++round) {
+      ComputePool().Run([&](int, int) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+        std::lock_guard<std::mutex> lock(mutex);
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+          if (CPU_ISSET(cpu, &set)) bound_cpus.push_back(CPU_COUNT(&set) == 1 ? cpu : -1);
+        }
+      });
+    }
+    for (int cpu : bound_cpus) ASSERT_GE(cpu, 0) << "a pool thread may run on several CPUs";
+    std::sort(bound_cpus.begin(), bound_cpus.end());
+    bound_cpus.erase(std::unique(bound_cpus.begin(), bound_cpus.end()), bound_cpus.end());
+    EXPECT_GE(bound_cpus.size(), 1u);
+    for (int cpu : bound_cpus) EXPECT_TRUE(CPU_ISSET(cpu, &original)) << cpu;
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(original), &original), 0);
 }
 
 TEST(SparseMatrixTest, ProductsEqualDenseLoops) {
