@@ -13,6 +13,7 @@ bin=$build/trainer/jobtrainer
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 median() { grep -o 'epoch_seconds=[0-9.]*' | cut -d= -f2 | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for model in mlp:784-512-512-10 cnn; do
   "$bin" --data "mnist:$data" --train-split 8000 --model "$model" --optimizer adam --lr 1e-3 \
     --batch-size 64 --epochs "$epochs" --threads 2 --outputs "$tmp/out" > "$tmp/ours.log"
@@ -26,3 +27,4 @@ for model in mlp:784-512-512-10 cnn; do
   echo "$model: jobtrainer ${ours}s/epoch ($acc_ours) pytorch ${theirs}s/epoch ($acc_theirs)" \
     "speedup $(echo "$theirs $ours" | awk '{printf "%.2f", $1 / $2}')x"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,11 +8,19 @@
 namespace jobctl::trainer {
 namespace {
 
-std::vector<TensorView> ParameterViews(const Sequential& model) {
+// Views of every parameter in file layout; transposed parameters are copied
+// into `scratch` (one vector each, kept alive by the caller).
+std::vector<TensorView> ParameterViews(const Sequential& model,
+                                       std::vector<std::vector<float>>* scratch) {
   std::vector<TensorView> views;
   for (const ParameterInfo& p : model.params().parameters()) {
-    views.push_back({p.name, std::vector<int64_t>(p.shape.begin(), p.shape.end()),
-                     model.params().values() + p.offset});
+    const float* data = model.params().values() + p.offset;
+    if (p.transposed) {
+      scratch->emplace_back(p.count);
+      CopyToStandardLayout(p, model.params().values(), scratch->back().data());
+      data = scratch->back().data();
+    }
+    views.push_back({p.name, std::vector<int64_t>(p.shape.begin(), p.shape.end()), data});
   }
   return views;
 }
@@ -47,7 +55,8 @@ std::optional<std::string> FindLatestCheckpoint(const std::string& dir) {
 
 Status SaveCheckpoint(const std::string& path, const Sequential& model, Optimizer* optimizer,
                       const Metadata& metadata) {
-  std::vector<TensorView> views = ParameterViews(model);
+  std::vector<std::vector<float>> scratch;
+  std::vector<TensorView> views = ParameterViews(model, &scratch);
   for (auto& [name, buffer] : optimizer->StateBuffers()) {
     views.push_back({"optimizer." + name, {static_cast<int64_t>(buffer->size())}, buffer->data()});
   }
@@ -67,14 +76,12 @@ Status LoadParameters(const SafetensorsFile& file, const std::string& path, Sequ
       return InvalidArgumentError(path + ": tensor " + p.name +
                                   " has a different shape than the model's (does --model match?)");
     }
-    std::copy(it->second.data.begin(), it->second.data.end(),
-              model->params().values() + p.offset);
+    CopyFromStandardLayout(p, it->second.data.data(), model->params().values());
   }
   return Status::Ok();
 }
 
-Result<Metadata> LoadCheckpoint(const std::string& path, Sequential* model,
-                                Optimizer* optimizer) {
+Result<Metadata> LoadCheckpoint(const std::string& path, Sequential* model, Optimizer* optimizer) {
   JOBCTL_ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensors(path));
   JOBCTL_RETURN_IF_ERROR(LoadParameters(file, path, model));
   for (auto& [name, buffer] : optimizer->StateBuffers()) {
@@ -102,7 +109,8 @@ Result<Metadata> LoadCheckpoint(const std::string& path, Sequential* model,
 Status SaveModel(const std::string& path, const Sequential& model, const Metadata& metadata) {
   Metadata all = metadata;
   all["format"] = "pt";
-  return WriteSafetensors(path, ParameterViews(model), all);
+  std::vector<std::vector<float>> scratch;
+  return WriteSafetensors(path, ParameterViews(model, &scratch), all);
 }
 
 }  // namespace jobctl::trainer

@@ -4,8 +4,30 @@
 #include <cmath>
 
 #include "trainer/tensor/blas.h"
+#include "trainer/tensor/thread_pool.h"
 
 namespace jobctl::trainer {
+namespace {
+
+// Samples per gradient group: fixed, so the summation order is too.
+constexpr int kGroupSize = 8;
+
+// Sum in 16 interleaved lanes (a vector register's worth), then the lanes in
+// order: a fixed order that the compiler can vectorise.
+float Sum(const float* x, int count) {
+  constexpr int kLanes = 16;
+  float lanes[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= count; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += x[i + l];
+  }
+  for (; i < count; ++i) lanes[0] += x[i];
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+}  // namespace
 
 Conv2d::Conv2d(const ConvGeometry& geometry, const std::string& prefix, ParameterBuffer* params)
     : g_(geometry), params_(params) {
@@ -20,7 +42,7 @@ std::string Conv2d::Describe() const {
 }
 
 void Conv2d::Initialize(Pcg32* rng) {
-  int fan_in = g_.in_channels * g_.kernel * g_.kernel;
+  int fan_in = patch_size();
   float bound = 1.0f / std::sqrt(static_cast<float>(fan_in));
   float* w = params_->values() + weight_offset_;
   for (int i = 0; i < g_.out_channels * fan_in; ++i) w[i] = rng->Uniform(-bound, bound);
@@ -28,38 +50,35 @@ void Conv2d::Initialize(Pcg32* rng) {
   for (int i = 0; i < g_.out_channels; ++i) b[i] = rng->Uniform(-bound, bound);
 }
 
-void Conv2d::Im2Col(const Tensor& in) {
+void Conv2d::Im2Col(const float* sample, float* col) const {
   const int k = g_.kernel;
   const int oh = g_.out_height();
   const int ow = g_.out_width();
-  const size_t p = static_cast<size_t>(oh) * ow;
-  const size_t np = p * in.batch;
-  const int rows = g_.in_channels * k * k;
-  col_.resize(static_cast<size_t>(rows) * np);
   const int plane = g_.in_height * g_.in_width;
+  const bool plain = g_.stride == 1 && g_.padding == 0;
   for (int c = 0; c < g_.in_channels; ++c) {
+    const float* src = sample + static_cast<size_t>(c) * plane;
     for (int ki = 0; ki < k; ++ki) {
       for (int kj = 0; kj < k; ++kj) {
-        float* dst_row = col_.data() + static_cast<size_t>((c * k + ki) * k + kj) * np;
-        for (int n = 0; n < in.batch; ++n) {
-          const float* src = in.row(n) + static_cast<size_t>(c) * plane;
-          float* dst = dst_row + static_cast<size_t>(n) * p;
-          for (int oy = 0; oy < oh; ++oy) {
-            int iy = oy * g_.stride - g_.padding + ki;
-            float* d = dst + static_cast<size_t>(oy) * ow;
-            if (iy < 0 || iy >= g_.in_height) {
-              std::fill(d, d + ow, 0.0f);
-              continue;
-            }
-            const float* s = src + static_cast<size_t>(iy) * g_.in_width;
-            if (g_.stride == 1 && g_.padding == 0) {
-              std::copy(s + kj, s + kj + ow, d);
-              continue;
-            }
-            for (int ox = 0; ox < ow; ++ox) {
-              int ix = ox * g_.stride - g_.padding + kj;
-              d[ox] = (ix < 0 || ix >= g_.in_width) ? 0.0f : s[ix];
-            }
+        float* dst = col + static_cast<size_t>((c * k + ki) * k + kj) * oh * ow;
+        for (int oy = 0; oy < oh; ++oy) {
+          const int iy = oy * g_.stride - g_.padding + ki;
+          float* d = dst + static_cast<size_t>(oy) * ow;
+          if (iy < 0 || iy >= g_.in_height) {
+            std::fill(d, d + ow, 0.0f);
+            continue;
+          }
+          const float* s = src + static_cast<size_t>(iy) * g_.in_width;
+          if (plain) {
+            // A loop, not std::copy: rows are short (11-26 floats) and a
+            // memmove call per row costs more than the copy.
+            const float* sk = s + kj;
+            for (int ox = 0; ox < ow; ++ox) d[ox] = sk[ox];
+            continue;
+          }
+          for (int ox = 0; ox < ow; ++ox) {
+            const int ix = ox * g_.stride - g_.padding + kj;
+            d[ox] = (ix < 0 || ix >= g_.in_width) ? 0.0f : s[ix];
           }
         }
       }
@@ -67,32 +86,31 @@ void Conv2d::Im2Col(const Tensor& in) {
   }
 }
 
-void Conv2d::Col2Im(int batch, Tensor* grad_in) const {
+void Conv2d::Col2Im(const float* col, float* sample) const {
   const int k = g_.kernel;
   const int oh = g_.out_height();
   const int ow = g_.out_width();
-  const size_t p = static_cast<size_t>(oh) * ow;
-  const size_t np = p * batch;
   const int plane = g_.in_height * g_.in_width;
-  grad_in->Resize(batch, in_features());
-  std::fill(grad_in->data.begin(), grad_in->data.begin() + static_cast<long>(grad_in->size()),
-            0.0f);
+  const bool plain = g_.stride == 1 && g_.padding == 0;
+  std::fill(sample, sample + in_features(), 0.0f);
   for (int c = 0; c < g_.in_channels; ++c) {
+    float* dst = sample + static_cast<size_t>(c) * plane;
     for (int ki = 0; ki < k; ++ki) {
       for (int kj = 0; kj < k; ++kj) {
-        const float* src_row = grad_col_.data() + static_cast<size_t>((c * k + ki) * k + kj) * np;
-        for (int n = 0; n < batch; ++n) {
-          float* dst = grad_in->row(n) + static_cast<size_t>(c) * plane;
-          const float* s = src_row + static_cast<size_t>(n) * p;
-          for (int oy = 0; oy < oh; ++oy) {
-            int iy = oy * g_.stride - g_.padding + ki;
-            if (iy < 0 || iy >= g_.in_height) continue;
-            float* d = dst + static_cast<size_t>(iy) * g_.in_width;
-            const float* sr = s + static_cast<size_t>(oy) * ow;
-            for (int ox = 0; ox < ow; ++ox) {
-              int ix = ox * g_.stride - g_.padding + kj;
-              if (ix >= 0 && ix < g_.in_width) d[ix] += sr[ox];
-            }
+        const float* src = col + static_cast<size_t>((c * k + ki) * k + kj) * oh * ow;
+        for (int oy = 0; oy < oh; ++oy) {
+          const int iy = oy * g_.stride - g_.padding + ki;
+          if (iy < 0 || iy >= g_.in_height) continue;
+          float* d = dst + static_cast<size_t>(iy) * g_.in_width;
+          const float* s = src + static_cast<size_t>(oy) * ow;
+          if (plain) {
+            float* dk = d + kj;
+            for (int ox = 0; ox < ow; ++ox) dk[ox] += s[ox];
+            continue;
+          }
+          for (int ox = 0; ox < ow; ++ox) {
+            const int ix = ox * g_.stride - g_.padding + kj;
+            if (ix >= 0 && ix < g_.in_width) d[ix] += s[ox];
           }
         }
       }
@@ -101,56 +119,72 @@ void Conv2d::Col2Im(int batch, Tensor* grad_in) const {
 }
 
 void Conv2d::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
-  Im2Col(in);
-  const int rows = g_.in_channels * g_.kernel * g_.kernel;
-  const size_t p = static_cast<size_t>(g_.out_height()) * g_.out_width();
-  const int np = static_cast<int>(p * in.batch);
-  product_.resize(static_cast<size_t>(g_.out_channels) * np);
+  const int rows = patch_size();
+  const int p = pixels();
+  const size_t col_size = static_cast<size_t>(rows) * p;
+  col_.resize(col_size * in.batch);
+  out->Resize(in.batch, out_features());
   const float* w = params_->values() + weight_offset_;
   const float* b = params_->values() + bias_offset_;
-  Gemm(false, false, g_.out_channels, np, rows, 1.0f, w, rows, col_.data(), np, 0.0f,
-       product_.data(), np);
-  out->Resize(in.batch, out_features());
-  for (int n = 0; n < in.batch; ++n) {
-    float* dst = out->row(n);
-    for (int oc = 0; oc < g_.out_channels; ++oc) {
-      const float* src = product_.data() + static_cast<size_t>(oc) * np + n * p;
-      float* d = dst + oc * p;
-      const float bias = b[oc];
-      for (size_t i = 0; i < p; ++i) d[i] = src[i] + bias;
+  ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      float* col = col_.data() + col_size * n;
+      Im2Col(in.row(static_cast<int>(n)), col);
+      float* y = out->row(static_cast<int>(n));
+      for (int oc = 0; oc < g_.out_channels; ++oc) {
+        std::fill(y + static_cast<size_t>(oc) * p, y + static_cast<size_t>(oc + 1) * p, b[oc]);
+      }
+      // y [oc, P] = W [oc, rows] * col [rows, P] + bias
+      GemmSerial(false, false, g_.out_channels, p, rows, 1.0f, w, rows, col, p, 1.0f, y, p);
     }
-  }
+  });
 }
 
 void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& grad_out,
                       Tensor* grad_in) {
-  const int rows = g_.in_channels * g_.kernel * g_.kernel;
-  const size_t p = static_cast<size_t>(g_.out_height()) * g_.out_width();
-  const int np = static_cast<int>(p * in.batch);
-  // Reorder dY from [n, oc, p] to [oc, n*P + p]; reuse product_ as storage.
-  float* dy = product_.data();
-  float* db = params_->grads() + bias_offset_;
-  for (int oc = 0; oc < g_.out_channels; ++oc) {
-    float sum = 0.0f;
-    float* d = dy + static_cast<size_t>(oc) * np;
-    for (int n = 0; n < in.batch; ++n) {
-      const float* src = grad_out.row(n) + oc * p;
-      float* dn = d + n * p;
-      for (size_t i = 0; i < p; ++i) {
-        dn[i] = src[i];
-        sum += src[i];
+  const int rows = patch_size();
+  const int p = pixels();
+  const int oc_count = g_.out_channels;
+  const size_t col_size = static_cast<size_t>(rows) * p;
+  const size_t w_size = static_cast<size_t>(oc_count) * rows;
+  const size_t part_size = w_size + oc_count;
+  const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
+  partials_.assign(part_size * groups, 0.0f);
+  if (grad_in != nullptr) {
+    grad_in->Resize(in.batch, in_features());
+    grad_col_.resize(col_size * groups);
+  }
+  const float* w = params_->values() + weight_offset_;
+  ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
+    for (int64_t group = group_begin; group < group_end; ++group) {
+      float* dw = partials_.data() + part_size * group;
+      float* db = dw + w_size;
+      const int first = static_cast<int>(group) * kGroupSize;
+      const int last = std::min(in.batch, first + kGroupSize);
+      for (int n = first; n < last; ++n) {
+        const float* dy = grad_out.row(n);
+        const float* col = col_.data() + col_size * n;
+        // dW [oc, rows] += dY [oc, P] * col^T [P, rows]
+        GemmSerial(false, true, oc_count, rows, p, 1.0f, dy, p, col, p, 1.0f, dw, rows);
+        for (int oc = 0; oc < oc_count; ++oc) db[oc] += Sum(dy + static_cast<size_t>(oc) * p, p);
+        if (grad_in != nullptr) {
+          // dcol [rows, P] = W^T [rows, oc] * dY [oc, P]
+          float* dcol = grad_col_.data() + col_size * group;
+          GemmSerial(true, false, rows, p, oc_count, 1.0f, w, rows, dy, p, 0.0f, dcol, p);
+          Col2Im(dcol, grad_in->row(n));
+        }
       }
     }
-    db[oc] = sum;
-  }
+  });
   float* dw = params_->grads() + weight_offset_;
-  Gemm(false, true, g_.out_channels, rows, np, 1.0f, dy, np, col_.data(), np, 0.0f, dw, rows);
-  if (grad_in != nullptr) {
-    grad_col_.resize(static_cast<size_t>(rows) * np);
-    const float* w = params_->values() + weight_offset_;
-    Gemm(true, false, rows, np, g_.out_channels, 1.0f, w, rows, dy, np, 0.0f, grad_col_.data(),
-         np);
-    Col2Im(in.batch, grad_in);
+  float* db = params_->grads() + bias_offset_;
+  std::copy(partials_.begin(), partials_.begin() + static_cast<long>(w_size), dw);
+  std::copy(partials_.begin() + static_cast<long>(w_size),
+            partials_.begin() + static_cast<long>(part_size), db);
+  for (int group = 1; group < groups; ++group) {
+    const float* part = partials_.data() + part_size * group;
+    for (size_t i = 0; i < w_size; ++i) dw[i] += part[i];
+    for (int oc = 0; oc < oc_count; ++oc) db[oc] += part[w_size + oc];
   }
 }
 

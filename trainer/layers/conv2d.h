@@ -1,6 +1,11 @@
 // Conv2d: 2-D convolution over NCHW samples as torch.nn.Conv2d (square
-// kernel, stride, zero padding), computed as im2col + one GEMM per batch.
+// kernel, stride, zero padding), computed per sample as im2col + GEMM.
 // Weight is [out_channels, in_channels, k, k], bias [out_channels].
+//
+// Samples are spread over ComputePool(): the forward pass writes each
+// sample's output straight from its GEMM; the backward pass sums the weight
+// and bias gradients per fixed group of samples and then adds the groups in
+// order, so the result does not depend on the thread count.
 #pragma once
 
 #include <string>
@@ -36,18 +41,20 @@ class Conv2d : public Layer {
   void Initialize(Pcg32* rng) override;
 
  private:
-  void Im2Col(const Tensor& in);
-  void Col2Im(int batch, Tensor* grad_in) const;
+  int patch_size() const { return g_.in_channels * g_.kernel * g_.kernel; }
+  int pixels() const { return g_.out_height() * g_.out_width(); }
+  // col [C*k*k, OH*OW]: column p holds the input patch of output pixel p.
+  void Im2Col(const float* sample, float* col) const;
+  // Adds col [C*k*k, OH*OW] back onto a zeroed input-shaped sample.
+  void Col2Im(const float* col, float* sample) const;
 
   ConvGeometry g_;
   ParameterBuffer* params_;
   size_t weight_offset_;
   size_t bias_offset_;
-  // [C*k*k, N*OH*OW]: column n*P+p holds the patch of output pixel p of
-  // sample n. Kept from Forward for Backward.
-  std::vector<float> col_;
-  std::vector<float> product_;  // [out_channels, N*P]
-  std::vector<float> grad_col_;
+  std::vector<float> col_;       // [N][C*k*k][OH*OW], kept from Forward for Backward
+  std::vector<float> partials_;  // per sample group: weight gradient, then bias gradient
+  std::vector<float> grad_col_;  // per sample group: [C*k*k, OH*OW] scratch
 };
 
 }  // namespace jobctl::trainer

@@ -1,9 +1,16 @@
 // Linear: y = x W^T + b, W is [out, in] as in torch.nn.Linear.
+//
+// The parameter buffer holds W transposed ([in, out], see ParameterInfo), so
+// that row i of it is what input feature i adds to every output. When the
+// input is mostly zeros (MNIST pixels, ReLU outputs) the forward pass and
+// the weight gradient walk only the nonzeros (SparseRows); otherwise they
+// are dense GEMMs. Both give the same sums.
 #pragma once
 
 #include <string>
 
 #include "trainer/layers/layer.h"
+#include "trainer/tensor/sparse_matrix.h"
 
 namespace jobctl::trainer {
 
@@ -25,8 +32,11 @@ class Linear : public Layer {
   int in_;
   int out_;
   ParameterBuffer* params_;
-  size_t weight_offset_;
+  size_t weight_offset_;  // [in, out]
   size_t bias_offset_;
+  bool sparse_input_ = false;  // the last Forward's input went the sparse way
+  SparseRows input_rows_;      // that input, by sample
+  SparseRows input_columns_;   // and by feature, for the weight gradient
 };
 
 }  // namespace jobctl::trainer

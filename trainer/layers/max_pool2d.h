@@ -23,11 +23,16 @@ class MaxPool2d : public Layer {
                 Tensor* grad_in) override;
 
  private:
+  // arg: per output, the index of its maximum (not written for window 2).
+  void ForwardSample(const float* src, float* dst, int* arg) const;
+  // Window 2: routes g to the first input equal to each output maximum.
+  void BackwardSample2(const float* src, const float* max, const float* g, float* d) const;
+
   int channels_;
   int height_;
   int width_;
   int window_;
-  std::vector<int> argmax_;  // per output element: index into the input row
+  std::vector<int> argmax_;  // window != 2: per output element, index into the input row
 };
 
 }  // namespace jobctl::trainer

@@ -46,13 +46,19 @@ Result<std::unique_ptr<Sequential>> Sequential::Build(const ModelSpec& spec,
   };
   if (spec.kind == ModelKind::kCnn) {
     ConvGeometry conv1{1, 28, 28, 32, 3, 1, 0};
+    // Max pooling runs before ReLU here (PyTorch's order is ReLU, MaxPool):
+    // max over a window commutes with ReLU, values and gradients alike (the
+    // first maximum of x is the first maximum of ReLU(x) when it is
+    // positive; otherwise ReLU passes no gradient either way), and ReLU then
+    // touches a quarter of the values. The two hold no parameters, so the
+    // parameter names stay those of PyTorch's order.
     layers.push_back(std::make_unique<Conv2d>(conv1, prefix(), params));
-    layers.push_back(std::make_unique<ReLU>(32 * 26 * 26));
     layers.push_back(std::make_unique<MaxPool2d>(32, 26, 26, 2));
+    layers.push_back(std::make_unique<ReLU>(32 * 13 * 13));
     ConvGeometry conv2{32, 13, 13, 64, 3, 1, 0};
     layers.push_back(std::make_unique<Conv2d>(conv2, prefix(), params));
-    layers.push_back(std::make_unique<ReLU>(64 * 11 * 11));
     layers.push_back(std::make_unique<MaxPool2d>(64, 11, 11, 2));
+    layers.push_back(std::make_unique<ReLU>(64 * 5 * 5));
     layers.push_back(std::make_unique<Flatten>(1600));
     layers.push_back(std::make_unique<Linear>(1600, 128, prefix(), params));
     layers.push_back(std::make_unique<ReLU>(128));

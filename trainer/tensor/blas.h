@@ -1,5 +1,8 @@
-// Thin wrappers over OpenBLAS: row-major single-precision GEMM and the BLAS
-// thread count. All matrix products of the CPU trainer go through Gemm.
+// Thin wrappers over OpenBLAS: row-major single-precision GEMM. All dense
+// matrix products of the CPU trainer go through Gemm, which splits large
+// products by output columns across ComputePool() and runs single-threaded
+// OpenBLAS on each part (see thread_pool.h), so the result does not depend on
+// the thread count.
 //
 // Thread-safety: Gemm is reentrant; SetBlasThreads changes process state.
 #pragma once
@@ -12,7 +15,12 @@ namespace jobctl::trainer {
 void Gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
-// Sets OpenBLAS's thread count (>= 1).
+// Gemm on the calling thread only, for kernels that already run one part
+// per pool thread.
+void GemmSerial(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
+// The trainer's compute threads (>= 1): SetComputeThreads(threads).
 void SetBlasThreads(int threads);
 
 }  // namespace jobctl::trainer

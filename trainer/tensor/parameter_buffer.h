@@ -21,12 +21,19 @@ struct ParameterInfo {
   std::vector<int> shape;  // e.g. {512, 784}
   size_t offset = 0;
   size_t count = 0;
+  // A 2-D parameter kept in the buffer as its transpose ([shape[1],
+  // shape[0]], the layout its layer computes with); files still hold `shape`.
+  bool transposed = false;
 };
+
+// Copies a parameter from buffer layout into `shape` order (dst), and back.
+void CopyToStandardLayout(const ParameterInfo& p, const float* buffer_values, float* dst);
+void CopyFromStandardLayout(const ParameterInfo& p, const float* src, float* buffer_values);
 
 class ParameterBuffer {
  public:
-  // Precondition: Finalize() not yet called.
-  size_t Reserve(std::string name, std::vector<int> shape);
+  // Precondition: Finalize() not yet called; transposed only for 2-D shapes.
+  size_t Reserve(std::string name, std::vector<int> shape, bool transposed = false);
   void Finalize();
 
   float* values() { return values_.data(); }
