@@ -171,8 +171,7 @@ std::vector<ProviderEvent> CommandProvider::Poll() {
     if (now >= it->deadline_ms) {
       SignalGroup(it->pid, SIGKILL);
       while (!TryReap(it->pid)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      Finish(*it, false,
-             "timed out after " + std::to_string(pool_.provider.timeout_ms / 1000) + " s");
+      Finish(*it, false, "timed out after " + std::to_string(pool_.provider.timeout_ms) + " ms");
       it = running_.erase(it);
       continue;
     }
