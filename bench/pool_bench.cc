@@ -59,8 +59,8 @@ double FirstLine(RpcClient& client, const std::string& pool) {
 }
 
 bool PoolEmpty(RpcClient& client) {
-  auto r = client.Call<protocol::ListPoolsReply>(protocol::ListPoolsRequest{},
-                                                 std::chrono::seconds(5));
+  auto r =
+      client.Call<protocol::ListPoolsReply>(protocol::ListPoolsRequest{}, std::chrono::seconds(5));
   if (!r.ok()) return false;
   for (const auto& p : r->pools) {
     if (!p.nodes.empty() || p.provisioning != 0) return false;
@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     std::string config = std::string(tmpl) + "/pools.yaml";
     std::ofstream(config) << "pools:\n  - name: cpu\n    min_nodes: 0\n    max_nodes: 2\n"
                              "    idle_timeout: 0\n    provider:\n      type: local\n"
-                             "      agent_binary: " JOBAGENT_PATH "\n"
+                             "      agent_binary: " JOBAGENT_PATH
+                             "\n"
                              "      agent_args: [\"--heartbeat-ms\", \"200\", \"--cpus\", \"2\"]\n"
                              "      stop_grace: 5\n";
     jobctl::testing::ClusterOptions options;
@@ -123,9 +124,10 @@ int main(int argc, char** argv) {
       warm.push_back(ms);
     }
   }
-  std::printf("| submit of a 2-node job -> first log line, empty `local` pool (scales 0 -> 2), "
-              "median of %d | %.0f ms |\n",
-              runs, Median(scaled));
+  std::printf(
+      "| submit of a 2-node job -> first log line, empty `local` pool (scales 0 -> 2), "
+      "median of %d | %.0f ms |\n",
+      runs, Median(scaled));
   std::printf("| same, 2 agents already registered (baseline), median of %d | %.0f ms |\n", runs,
               Median(warm));
   std::printf("| ratio empty pool / baseline | %.1fx |\n", Median(scaled) / Median(warm));
