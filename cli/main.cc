@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   RegisterJobs(app, global, table);
   RegisterNodes(app, global, table);
   RegisterCluster(app, global, table);
+  RegisterPools(app, global, table);
 
   try {
     app.parse(argc, argv);

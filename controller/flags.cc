@@ -25,7 +25,8 @@ void AddFlags(CLI::App& app, ControllerFlags* f) {
   app.add_option("--store", f->store, "State store: sqlite (durable) or memory (tests, demos)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sqlite", "memory"}));
-  app.add_option("--config", f->config_file, "YAML configuration file (optional `pools:` list)");
+  app.add_option("--config", f->config_file,
+                 "YAML configuration file: the `pools:` the autoscaler manages (docs/pools.md)");
   app.add_option("--log-level", f->log_level, "trace|debug|info|warn|error|critical|off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

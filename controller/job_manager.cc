@@ -495,7 +495,7 @@ void JobManager::Schedule() {
   dirty_ = false;
   std::vector<JobRequest> queue;
   for (const auto& [number, job] : jobs_) {
-    if (job.record.state != JobState::kQueued) continue;
+    if (job.record.state != JobState::kQueued && job.record.state != JobState::kScaling) continue;
     const JobSpec& s = job.record.spec;
     // Without cpus_per_node a rank holds one CPU (as Slurm's default), so a
     // node never runs more ranks than it has CPUs.

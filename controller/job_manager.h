@@ -94,6 +94,20 @@ class JobManager {
   // Store writes that failed outside a submit (logged, counted).
   uint64_t store_errors() const { return store_errors_; }
 
+  // Pools (job_manager_pools.cc). QUEUED and SCALING jobs, oldest first:
+  // job id, pool (spec.compute), node count, whether SCALING.
+  struct WaitingJob {
+    std::string job_id;
+    std::string pool;
+    int nodes = 1;
+    bool scaling = false;
+  };
+  std::vector<WaitingJob> WaitingJobs() const;
+  // QUEUED -> SCALING (stored), or a new reason for a SCALING job.
+  void NoteScaling(const std::string& job_id, const std::string& reason);
+  // SCALING -> QUEUED (stored) with `reason` as its pending reason.
+  void NoteWaiting(const std::string& job_id, const std::string& reason);
+
  private:
   enum class RankPhase { kPending, kRunning, kExited };
   struct RankRuntime {

@@ -34,14 +34,11 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
   using namespace jobctl::controller;
   if (auto s = ValidateFlags(flags); !s.ok()) return Fail(s);
   auto ports = ParsePortRange(flags.rendezvous_ports);
+  ControllerConfig config;
   if (!flags.config_file.empty()) {
-    auto config = LoadConfigFile(flags.config_file);
-    if (!config.ok()) return Fail(config.status());
-    if (!config->pools.empty()) {
-      spdlog::warn("{} declares {} pool(s); pools and autoscaling are not implemented yet, so "
-                   "jobs are placed on any registered node of the pool they name",
-                   flags.config_file, config->pools.size());
-    }
+    auto loaded = LoadConfigFile(flags.config_file);
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = std::move(*loaded);
   }
   std::string data_dir = flags.data_dir.empty() ? paths::DefaultDataDir() : flags.data_dir;
   if (auto s = paths::CreateDataDirLayout(data_dir); !s.ok()) return Fail(s);
@@ -64,6 +61,7 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
   options.grace_ms = flags.grace_period_ms;
   options.ports = *ports;
   options.version = JOBCTL_VERSION;
+  options.pools = config.pools;
 
   // SIGTERM/SIGINT are taken by a dedicated thread, which stops the loop.
   sigset_t signals;

@@ -36,6 +36,9 @@ class NodeRegistry {
   // Marks nodes that missed their heartbeats LOST; returns them (once each).
   std::vector<std::string> ExpireLost();
 
+  // Forgets the node (a pool removed it); false when it was unknown.
+  bool Remove(const std::string& node_id) { return nodes_.erase(node_id) != 0; }
+
   const NodeEntry* Find(const std::string& node_id) const;
   const std::map<std::string, NodeEntry>& nodes() const { return nodes_; }
   int ReadyCount() const;

@@ -50,6 +50,7 @@ void Server::InstallHandlers() {
   Install(&Server::HandleHeartbeat);
   Install(&Server::HandleRankEvent);
   Install(&Server::HandleLogBatch);
+  Install(&Server::HandleListPools);
   handlers_[std::string(protocol::ReadLogsRequest::kType)] =
       [this](const Incoming& in, const protocol::Envelope& envelope) {
         auto request = protocol::DecodeBody<protocol::ReadLogsRequest>(envelope);
@@ -77,7 +78,7 @@ Status Server::Start() {
     return UnavailableError("--listen " + options_.listen + ": cannot bind: " + e.what());
   }
   spdlog::info("jobctld {} listening on {}", options_.version, endpoint_);
-  return Status::Ok();
+  return StartPools();
 }
 
 Status Server::Run() {
@@ -116,6 +117,7 @@ void Server::Iterate(int timeout_ms) {
     jobs_.OnNodeLost(node_id, nodes_.SilenceMs(node_id));
   }
   jobs_.Tick();
+  TickPools();
   CommitAndFlush();
   ServeParkedReads();
 }

@@ -33,6 +33,8 @@
 #include "common/clock.h"
 #include "common/protocol/codec.h"
 #include "common/status.h"
+#include "controller/autoscaler.h"
+#include "controller/config.h"
 #include "controller/flags.h"
 #include "controller/job_manager.h"
 #include "controller/log_store.h"
@@ -51,6 +53,8 @@ struct ServerOptions {
   int poll_interval_ms = 50;  // the longest the loop sleeps without work
   int max_wait_ms = 60000;   // cap on a ReadLogs long poll
   std::string version = "0.1.0";
+  std::vector<PoolConfig> pools;  // from --config; autoscaled (server_pools.cc)
+  int pool_tick_ms = 50;          // how often the autoscaler looks at the pools
 };
 
 class Server : private AgentSender {
@@ -123,6 +127,14 @@ class Server : private AgentSender {
   Result<protocol::OkReply> HandleRankEvent(const protocol::RankEventRequest&, const Incoming&);
   Result<protocol::LogBatchReply> HandleLogBatch(const protocol::LogBatchRequest&,
                                                  const Incoming&);
+  // Pools (server_pools.cc).
+  Status StartPools();
+  void TickPools();
+  std::vector<ScalerNode> ScalerNodes() const;
+  std::vector<ScalerJob> ScalerJobs() const;
+  Status CheckSubmitPool(const protocol::SubmitJobRequest& request) const;
+  Result<protocol::ListPoolsReply> HandleListPools(const protocol::ListPoolsRequest&,
+                                                   const Incoming&);
   // Answers now, or parks the request (returns nullopt-like false).
   void HandleReadLogs(const protocol::ReadLogsRequest& request, const Incoming& in);
   // The reply for a read, or an error; `has_news` says whether it should be sent now.
@@ -144,6 +156,9 @@ class Server : private AgentSender {
   std::map<std::string, std::vector<std::string>> node_routes_;  // node id -> ROUTER identity
   std::vector<Outgoing> outbox_;
   std::list<ParkedRead> parked_;
+
+  std::unique_ptr<Autoscaler> autoscaler_;
+  int64_t last_pool_tick_ms_ = 0;
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> malformed_frames_{0};

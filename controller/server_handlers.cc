@@ -14,6 +14,7 @@ Result<protocol::PingReply> Server::HandlePing(const protocol::PingRequest&, con
 
 Result<protocol::SubmitJobReply> Server::HandleSubmitJob(const protocol::SubmitJobRequest& request,
                                                          const Incoming&) {
+  JOBCTL_RETURN_IF_ERROR(CheckSubmitPool(request));
   JOBCTL_ASSIGN_OR_RETURN(std::string id, jobs_.Submit(request));
   return protocol::SubmitJobReply{id};
 }
@@ -49,6 +50,10 @@ Result<protocol::RegisterNodeReply> Server::HandleRegisterNode(
   if (request.node.cpus < 0 || request.node.memory_bytes < 0) {
     return InvalidArgumentError("register_node: node " + request.node.id +
                                 " reports negative cpus or memory");
+  }
+  if (autoscaler_ && autoscaler_->Refuses(request.node.id)) {
+    return FailedPreconditionError("register_node: node " + request.node.id +
+                                   " is being removed from its pool");
   }
   bool known = nodes_.Find(request.node.id) != nullptr;
   nodes_.Register(request.node);

@@ -272,7 +272,9 @@ void RegisterCluster(CLI::App& app, GlobalOptions& /*global*/, CommandTable& tab
   cmd->add_option("--agents", up->agents, "Number of agents")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--config", up->config, "Controller config file, passed to jobctld --config");
+  cmd->add_option("--config", up->config,
+                  "Controller config file, passed to jobctld --config: node pools that grow "
+                  "and shrink with the queue (docs/pools.md); use --agents 0 to rely on them");
   cmd->add_option("--data-dir", up->data_dir,
                   "Where the cluster keeps everything (default $XDG_DATA_HOME/jobctl or "
                   "~/.local/share/jobctl): controller/, agents/local-N/, run/ (pid files, "

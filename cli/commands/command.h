@@ -57,5 +57,6 @@ void RegisterLogs(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterJobs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // list, show, cancel
 void RegisterNodes(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterCluster(CLI::App& app, GlobalOptions& global, CommandTable& table);  // up, down
+void RegisterPools(CLI::App& app, GlobalOptions& global, CommandTable& table);
 
 }  // namespace jobctl::cli

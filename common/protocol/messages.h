@@ -363,4 +363,50 @@ struct StopAttemptCommand {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StopAttemptCommand, job_id, attempt, reason,
                                                 grace_ms)
 
+// ------------------------------------------------------------ pools (client)
+
+// A node of a pool as the autoscaler sees it.
+struct PoolNodeInfo {
+  std::string id;
+  std::string state;  // READY | LOST | PROVISIONING | DELETING
+  bool busy = false;  // runs at least one rank
+  int running_ranks = 0;
+  int64_t idle_ms = 0;  // READY and not busy: time since its last rank ended (or it registered)
+  bool managed = false;  // created by the pool's provider (only those are removed when idle)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PoolNodeInfo, id, state, busy, running_ranks,
+                                                idle_ms, managed)
+
+struct PoolInfo {
+  std::string name;
+  bool configured = false;  // from the controller's config; false: only agents' --pool
+  std::string provider;     // local | command | "" (not configured)
+  int min_nodes = 0;
+  int max_nodes = 0;        // 0 when not configured (no bound)
+  int64_t idle_timeout_ms = 0;
+  int64_t provision_timeout_ms = 0;
+  int ready = 0;
+  int busy = 0;
+  int provisioning = 0;  // nodes asked for that have not registered yet
+  int waiting_jobs = 0;  // QUEUED or SCALING jobs naming the pool
+  std::vector<PoolNodeInfo> nodes;
+  std::vector<std::string> events;  // recent scaling events, oldest first
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PoolInfo, name, configured, provider, min_nodes,
+                                                max_nodes, idle_timeout_ms, provision_timeout_ms,
+                                                ready, busy, provisioning, waiting_jobs, nodes,
+                                                events)
+
+struct ListPoolsRequest {
+  static constexpr std::string_view kType = "list_pools";
+};
+inline void to_json(nlohmann::json& j, const ListPoolsRequest&) { j = nlohmann::json::object(); }
+inline void from_json(const nlohmann::json&, ListPoolsRequest&) {}
+
+struct ListPoolsReply {
+  static constexpr std::string_view kType = "list_pools_reply";
+  std::vector<PoolInfo> pools;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListPoolsReply, pools)
+
 }  // namespace jobctl::protocol

@@ -81,6 +81,7 @@ void LocalCluster::StartController() {
                                    std::to_string(options_.heartbeat_timeout_ms),
                                    "--grace-period-ms",
                                    std::to_string(options_.grace_period_ms)};
+  argv.insert(argv.end(), options_.controller_args.begin(), options_.controller_args.end());
   if (!controller_->Start(argv, dir_ + "/logs/jobctld.log")) Fail("cannot start jobctld");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {

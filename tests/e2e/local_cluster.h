@@ -27,6 +27,7 @@ struct ClusterOptions {
   int heartbeat_timeout_ms = 1500;
   int agent_heartbeat_ms = 200;
   int grace_period_ms = 1000;
+  std::vector<std::string> controller_args;  // extra jobctld flags (e.g. --config FILE)
 };
 
 class LocalCluster {
