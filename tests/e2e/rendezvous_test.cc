@@ -16,7 +16,7 @@ command: >-
   node=$NODE_RANK group=$GROUP_RANK master=$MASTER_ADDR:$MASTER_PORT
   node_id=$JOBCTL_NODE_ID job=$JOBCTL_JOB_ID attempt=$JOBCTL_ATTEMPT";
   if [ "$RANK" = 0 ]; then
-  python3 -c 'import os, socket; s = socket.socket(); s.bind((os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]))); print("BOUND")';
+  python3 -c 'import os, socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]))); print("BOUND")';
   fi
 resources:
   instance_count: 2
