@@ -16,10 +16,9 @@ void Agent::SendMetricBatch(protocol::MetricBatchRequest batch,
               job = batch.job_id](Result<protocol::Envelope> reply) {
                if (!reply.ok()) {
                  StatusCode code = reply.status().code();
-                 bool retry = code == StatusCode::kUnavailable ||
-                              code == StatusCode::kDeadlineExceeded ||
-                              code == StatusCode::kResourceExhausted ||
-                              code == StatusCode::kInternal;
+                 bool retry =
+                     code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
+                     code == StatusCode::kResourceExhausted || code == StatusCode::kInternal;
                  if (retry) return on_reply(reply.status());
                  // The controller will never take these points: drop them.
                  spdlog::warn("controller refused metric points {}..{} of job {}: {}", first, end,

@@ -66,16 +66,16 @@ MetricsChannel::~MetricsChannel() {
 }
 
 void MetricsChannel::ReadMore() {
-  pipe_.async_read_some(boost::asio::buffer(buffer_),
-                        [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
-                          if (!*alive || closed_) return;
-                          if (n > 0) Consume(buffer_.data(), n);
-                          if (ec && ec != boost::asio::error::would_block &&
-                              ec != boost::asio::error::try_again) {
-                            return;  // the descriptor is gone; Close() cleans up
-                          }
-                          ReadMore();
-                        });
+  pipe_.async_read_some(
+      boost::asio::buffer(buffer_),
+      [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
+        if (!*alive || closed_) return;
+        if (n > 0) Consume(buffer_.data(), n);
+        if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
+          return;  // the descriptor is gone; Close() cleans up
+        }
+        ReadMore();
+      });
 }
 
 void MetricsChannel::Consume(const char* data, size_t size) {
@@ -86,8 +86,7 @@ void MetricsChannel::Consume(const char* data, size_t size) {
     std::string_view piece(data + pos, end - pos);
     if (!discarding_) partial_.append(piece);
     if (partial_.size() > protocol::kMaxMetricLineBytes && !discarding_) {
-      Bad(partial_, "line longer than " + std::to_string(protocol::kMaxMetricLineBytes) +
-                        " bytes");
+      Bad(partial_, "line longer than " + std::to_string(protocol::kMaxMetricLineBytes) + " bytes");
       partial_.clear();
       discarding_ = true;
     }
@@ -122,7 +121,7 @@ void MetricsChannel::HandleLine(std::string_view line) {
 void MetricsChannel::Bad(std::string_view line, const std::string& why) {
   if (++bad_lines_ == 1 && on_notice_) {
     on_notice_("jobctl: metrics: ignored bad line '" + Printable(line) + "': " + why +
-               " (expected 'NAME VALUE [STEP]'; later bad lines are only counted)");
+               " (later bad lines are only counted)");
   }
 }
 

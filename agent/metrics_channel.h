@@ -14,15 +14,14 @@
 // Thread-safety: belongs to the thread running its io_context.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "common/status.h"
 
@@ -36,9 +35,8 @@ class MetricsChannel {
   using NoticeFn = std::function<void(const std::string& line)>;
 
   // Creates the FIFO at `path` (replacing what is there) and starts reading.
-  static Result<std::unique_ptr<MetricsChannel>> Open(boost::asio::io_context& io,
-                                                       std::string path, PointsFn on_points,
-                                                       NoticeFn on_notice);
+  static Result<std::unique_ptr<MetricsChannel>> Open(boost::asio::io_context& io, std::string path,
+                                                      PointsFn on_points, NoticeFn on_notice);
   ~MetricsChannel();
   MetricsChannel(const MetricsChannel&) = delete;
   MetricsChannel& operator=(const MetricsChannel&) = delete;

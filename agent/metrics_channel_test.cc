@@ -1,7 +1,7 @@
 #include "agent/metrics_channel.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -85,7 +85,7 @@ TEST_F(MetricsChannelTest, BadLinesAreCountedAndReportedOnce) {
 
 TEST_F(MetricsChannelTest, CloseReadsWhatIsLeftInThePipe) {
   Write("a 1 0\nb 2 0\nc 3");  // the last line has no newline
-  channel_->Close();            // without running the loop
+  channel_->Close();           // without running the loop
   ASSERT_EQ(points_.size(), 3u);
   EXPECT_EQ(points_[2].name, "c");
 }

@@ -1,11 +1,10 @@
 #include "agent/rank_metrics.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "agent/paths.h"
 #include "common/protocol/metric_messages.h"
@@ -23,9 +22,8 @@ Result<std::unique_ptr<RankMetrics>> RankMetrics::Open(boost::asio::io_context& 
                                                        RankMetricsOptions options,
                                                        MetricsChannel::NoticeFn log_line) {
   const auto& wd = options.work_dir;
-  std::string spool_base =
-      paths::SpoolAttemptDir(wd, options.job_id, options.attempt) + "/rank-" +
-      std::to_string(options.rank);
+  std::string spool_base = paths::SpoolAttemptDir(wd, options.job_id, options.attempt) + "/rank-" +
+                           std::to_string(options.rank);
   std::unique_ptr<RankMetrics> m(new RankMetrics());
   JOBCTL_ASSIGN_OR_RETURN(m->spool_,
                           LogSpool::Open(spool_base + ".metrics", spool_base + ".metrics-ack"));
@@ -50,17 +48,17 @@ Result<std::unique_ptr<RankMetrics>> RankMetrics::Open(boost::asio::io_context& 
     return InternalError("cannot create " + dir + ": " + std::strerror(errno));
   }
   RankMetrics* self = m.get();
-  JOBCTL_ASSIGN_OR_RETURN(
-      m->channel_,
-      MetricsChannel::Open(
-          io, fifo,
-          [self](const std::vector<std::string>& records) {
-            std::vector<std::string_view> views(records.begin(), records.end());
-            Status s = self->spool_->Append(views);
-            if (!s.ok()) spdlog::error("metrics spool: {}", s.ToString());
-            self->shipper_->Pump();
-          },
-          std::move(log_line)));
+  JOBCTL_ASSIGN_OR_RETURN(m->channel_, MetricsChannel::Open(
+                                           io, fifo,
+                                           [self](const std::vector<std::string>& records) {
+                                             std::vector<std::string_view> views(records.begin(),
+                                                                                 records.end());
+                                             Status s = self->spool_->Append(views);
+                                             if (!s.ok())
+                                               spdlog::error("metrics spool: {}", s.ToString());
+                                             self->shipper_->Pump();
+                                           },
+                                           std::move(log_line)));
   return m;
 }
 

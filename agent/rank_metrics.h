@@ -10,11 +10,10 @@
 // Thread-safety: belongs to the thread running its io_context.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "agent/attempt_reporter.h"
 #include "agent/log_shipper.h"

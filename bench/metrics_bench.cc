@@ -81,7 +81,7 @@ int Main(int argc, char** argv) {
 
   RpcClient reader(context, cluster.endpoint());
   auto read = reader.Call<protocol::ReadMetricsReply>(protocol::ReadMetricsRequest{id, ""},
-                                                       std::chrono::seconds(60));
+                                                      std::chrono::seconds(60));
   size_t stored = read.ok() ? read->points.size() : 0;
   size_t total = static_cast<size_t>(ranks) * static_cast<size_t>(points);
   std::printf("| ranks | points per rank | points per request | seconds | points/s | stored |\n");

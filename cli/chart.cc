@@ -130,17 +130,24 @@ std::string RenderChart(const std::vector<ChartSeries>& series, int width, int h
     if (height >= 5 && row == (height - 1) / 2) label = middle;
     out += PadLeft(label, label_w);
     out += braille ? " " + Utf8(0x2524) : " |";  // ┤
+    int open_color = -1;  // the series whose colour is on; one escape per run
     for (int col = 0; col < plot_w; ++col) {
       size_t cell = static_cast<size_t>(row * plot_w + col);
       int s = owner[cell];
       if (mask[cell] == 0) {
         out += ' ';
       } else if (braille) {
-        out += Color(s, Utf8(0x2800 + mask[cell]));
+        if (s != open_color) {
+          if (open_color >= 0) out += "\x1b[0m";
+          out += "\x1b[" + std::to_string(kColors[s % 6]) + "m";
+          open_color = s;
+        }
+        out += Utf8(0x2800 + mask[cell]);
       } else {
         out += kPlainGlyphs[s % 6];
       }
     }
+    if (open_color >= 0) out += "\x1b[0m";
     // No trailing blanks.
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
@@ -148,7 +155,7 @@ std::string RenderChart(const std::vector<ChartSeries>& series, int width, int h
   // The x axis and its range.
   out += std::string(label_w + 1, ' ');
   if (braille) {
-    out += Utf8(0x2514);  // └
+    out += Utf8(0x2514);                                   // └
     for (int i = 0; i < plot_w; ++i) out += Utf8(0x2500);  // ─
   } else {
     out += '+' + std::string(static_cast<size_t>(plot_w), '-');
@@ -157,16 +164,32 @@ std::string RenderChart(const std::vector<ChartSeries>& series, int width, int h
   std::string left = FormatMetricValue(xmin), right = FormatMetricValue(xmax);
   std::string axis = std::string(label_w + 2, ' ') + left;
   size_t right_at = label_w + 2 + static_cast<size_t>(plot_w) - right.size();
-  if (xmax != xmin && right_at > axis.size()) axis += std::string(right_at - axis.size(), ' ') + right;
+  if (xmax != xmin && right_at > axis.size())
+    axis += std::string(right_at - axis.size(), ' ') + right;
   out += axis + '\n';
   bool legend = series.size() > 1 || (series.size() == 1 && !series[0].label.empty());
   if (legend) {
+    // Entries wrap onto more lines rather than pass the width.
     std::string line = std::string(label_w + 2, ' ');
+    size_t visible = line.size();
+    bool first = true;
     for (size_t si = 0; si < series.size(); ++si) {
-      if (si > 0) line += "  ";
+      size_t entry = 2 + series[si].label.size();
+      if (!first && visible + 2 + entry > static_cast<size_t>(width)) {
+        out += line + '\n';
+        line = std::string(label_w + 2, ' ');
+        visible = line.size();
+        first = true;
+      }
+      if (!first) {
+        line += "  ";
+        visible += 2;
+      }
       std::string glyph = braille ? Color(static_cast<int>(si), Utf8(0x28FF))
                                   : std::string(1, kPlainGlyphs[si % 6]);
       line += glyph + " " + series[si].label;
+      visible += entry;
+      first = false;
     }
     out += line + '\n';
   }

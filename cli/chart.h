@@ -2,10 +2,11 @@
 // compare`.
 //
 // RenderChart is a pure function: series of (x, y) points -> text of exactly
-// `height` plot rows plus an x-axis row and (with more than one series, or a
+// `height` plot rows plus an x-axis row, an x-range row and (with more than one series, or a
 // labelled one) a legend row, every row at most `width` columns. The y range
 // is labelled on the left (max on the top row, min on the bottom row), the x
-// range under the plot. Points of a series are joined by straight lines.
+// range under the plot; legend entries wrap to stay within `width`. Points
+// of a series are joined by straight lines.
 //
 // Styles: kBraille draws with Unicode braille cells (2x4 dots per cell) and
 // ANSI colours per series; kPlain uses ASCII only, no escape codes, and a

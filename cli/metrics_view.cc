@@ -50,7 +50,7 @@ std::string FormatMetricCharts(const std::vector<protocol::MetricPointInfo>& poi
       s.label = "rank " + std::to_string(p->rank);
       s.points.emplace_back(static_cast<double>(p->step), p->value);
     }
-    const auto& first = by_rank.begin()->second;
+    size_t count = by_rank.begin()->second.points.size();
     // The last point of the lowest rank (Read order: by step within a rank).
     const protocol::MetricPointInfo* last = nullptr;
     for (const auto* p : list) {
@@ -61,14 +61,15 @@ std::string FormatMetricCharts(const std::vector<protocol::MetricPointInfo>& poi
     if (series.size() == 1) series[0].label.clear();
     out += name + "  last " + FormatMetricValue(last->value) + " at step " +
            std::to_string(last->step) + " (rank " + std::to_string(last->rank) + ", attempt " +
-           std::to_string(attempt) + ", " + std::to_string(first.points.size()) + " points)\n";
+           std::to_string(attempt) + ", " + std::to_string(count) + " points)\n";
     out += RenderChart(series, width, height, style);
     out += "\n";
   }
   return out;
 }
 
-ChartSeries JobSeries(const std::string& label, const std::vector<protocol::MetricPointInfo>& points,
+ChartSeries JobSeries(const std::string& label,
+                      const std::vector<protocol::MetricPointInfo>& points,
                       const std::string& name) {
   int attempt = 0, rank = -1;
   for (const auto& p : points) {

@@ -5,10 +5,9 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/chart.h"
 #include "common/protocol/metric_messages.h"
@@ -28,7 +27,8 @@ std::string FormatMetricCharts(const std::vector<protocol::MetricPointInfo>& poi
 
 // The series of one job for `compare`: `name`'s points of the latest
 // attempt's lowest rank.
-ChartSeries JobSeries(const std::string& label, const std::vector<protocol::MetricPointInfo>& points,
+ChartSeries JobSeries(const std::string& label,
+                      const std::vector<protocol::MetricPointInfo>& points,
                       const std::string& name);
 
 // ID NAME STATE and one column per metric name with each job's final value.

@@ -39,8 +39,8 @@ Result<std::vector<protocol::MetricPointInfo>> MemoryMetricStore::Read(const std
     for (size_t i = 0; i < points.size(); ++i) {
       const auto& p = points[i];
       if (!name.empty() && p.name != name) continue;
-      rows.push_back(Row{{std::get<1>(key), std::get<2>(key), p.name, p.step, p.value, p.time_ms},
-                         first + i});
+      rows.push_back(
+          Row{{std::get<1>(key), std::get<2>(key), p.name, p.step, p.value, p.time_ms}, first + i});
     }
   };
   for (const auto& [key, stored] : committed_) collect(key, stored.points, 0);

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,7 +12,8 @@ namespace {
 
 std::vector<protocol::MetricPoint> Points(const std::string& name, int64_t from, int n) {
   std::vector<protocol::MetricPoint> out;
-  for (int i = 0; i < n; ++i) out.push_back({name, from + i, 0.5 * static_cast<double>(from + i), 1000 + i});
+  for (int i = 0; i < n; ++i)
+    out.push_back({name, from + i, 0.5 * static_cast<double>(from + i), 1000 + i});
   return out;
 }
 

@@ -1,10 +1,9 @@
 // Metrics commands shared with other verbs (commands/metrics.cc).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/commands/command.h"
 #include "cli/controller_client.h"

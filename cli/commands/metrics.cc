@@ -62,8 +62,8 @@ int RunMetrics(const GlobalOptions& global, const MetricsOptions& options) {
         if (done) Print(MetricPointsCsv(reply->points));
       } else {
         int width = options.width > 0 ? options.width : TerminalWidth(STDOUT_FILENO);
-        std::string text = FormatMetricCharts(reply->points, width, options.height,
-                                              ChartStyleFor(STDOUT_FILENO));
+        std::string text =
+            FormatMetricCharts(reply->points, width, options.height, ChartStyleFor(STDOUT_FILENO));
         std::string head = "job " + options.job_id + " " + reply->state + "\n\n";
         // Redraw in place on a terminal; append otherwise.
         Print((options.follow && tty ? "\x1b[H\x1b[2J" : "") + head + text);
@@ -100,8 +100,9 @@ int RunCompare(const GlobalOptions& global, const CompareOptions& options) {
         }
       }
       if (common.empty()) {
-        std::fprintf(stderr, "jobctl: compare: the jobs have no metric name in common; pick one "
-                             "with --name\n");
+        std::fprintf(stderr,
+                     "jobctl: compare: the jobs have no metric name in common; pick one "
+                     "with --name\n");
         return kExitUsage;
       }
       name = *common.begin();
@@ -189,10 +190,11 @@ void RegisterMetrics(CLI::App& app, GlobalOptions& global, CommandTable& table) 
       ->capture_default_str();
   cmd->add_option("--width", compare->width, "Chart width in columns (default: the terminal's)")
       ->check(CLI::Range(20, 1000));
-  cmd->footer("Each job contributes the points of its latest attempt's lowest rank.\n\n"
-              "Examples:\n  jobctl compare 12 13 14 --name val_loss\n"
-              "  jobctl list --experiment mnist   (final metrics side by side)\n\n" +
-              ExitStatusHelp());
+  cmd->footer(
+      "Each job contributes the points of its latest attempt's lowest rank.\n\n"
+      "Examples:\n  jobctl compare 12 13 14 --name val_loss\n"
+      "  jobctl list --experiment mnist   (final metrics side by side)\n\n" +
+      ExitStatusHelp());
   table.Add(cmd, [&global, compare] { return RunCompare(global, *compare); });
 }
 

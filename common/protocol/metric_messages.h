@@ -13,11 +13,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/protocol/messages.h"
 
@@ -32,8 +31,8 @@ struct MetricBatchRequest {
   uint64_t first_seq = 0;
   Blob points;  // PackLines of EncodeMetricPoint records
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MetricBatchRequest, node_id, job_id, attempt,
-                                                rank, first_seq, points)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MetricBatchRequest, node_id, job_id, attempt, rank,
+                                                first_seq, points)
 
 struct MetricBatchReply {
   static constexpr std::string_view kType = "metric_batch_reply";

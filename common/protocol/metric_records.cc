@@ -64,7 +64,8 @@ void PutU64(std::string& out, uint64_t v) {
 
 uint64_t GetU64(const char* p) {
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -117,8 +118,8 @@ std::string EncodeMetricPoint(const MetricPoint& point) {
 Result<MetricPoint> DecodeMetricPoint(std::string_view record) {
   if (record.size() < 25 || record.size() > 24 + kMaxMetricNameBytes) {
     return InvalidArgumentError("metric record of " + std::to_string(record.size()) +
-                                " bytes (expected 25.." +
-                                std::to_string(24 + kMaxMetricNameBytes) + ")");
+                                " bytes (expected 25.." + std::to_string(24 + kMaxMetricNameBytes) +
+                                ")");
   }
   MetricPoint p;
   p.step = static_cast<int64_t>(GetU64(record.data()));
@@ -126,7 +127,8 @@ Result<MetricPoint> DecodeMetricPoint(std::string_view record) {
   std::memcpy(&p.value, &bits, 8);
   p.time_ms = static_cast<int64_t>(GetU64(record.data() + 16));
   p.name = std::string(record.substr(24));
-  if (!std::isfinite(p.value)) return InvalidArgumentError("metric " + p.name + ": value not finite");
+  if (!std::isfinite(p.value))
+    return InvalidArgumentError("metric " + p.name + ": value not finite");
   return p;
 }
 

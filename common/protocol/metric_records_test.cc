@@ -26,9 +26,9 @@ TEST(MetricLineTest, SkipsEmptyAndCommentLines) {
 }
 
 TEST(MetricLineTest, RejectsBadLines) {
-  for (const char* bad : {"loss", "loss abc", "loss 1 2 3", "lo$s 1", "loss nan", "loss inf",
-                          "loss 0x10", "loss 1 -2", "loss 1 1.5", "loss 1e999",
-                          "loss 1 99999999999999999"}) {
+  for (const char* bad :
+       {"loss", "loss abc", "loss 1 2 3", "lo$s 1", "loss nan", "loss inf", "loss 0x10",
+        "loss 1 -2", "loss 1 1.5", "loss 1e999", "loss 1 99999999999999999"}) {
     auto r = ParseMetricLine(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;

@@ -5,15 +5,13 @@
 // restarted on the same data dir. Experiments: `list --experiment` and
 // `compare`.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <tuple>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/e2e/local_cluster.h"
 
@@ -28,10 +26,16 @@ constexpr int kSteps = 100;
 std::string Spec(const std::string& experiment, const std::string& pause, double offset) {
   std::string tools = std::string(JOBCTL_SOURCE_DIR) + "/tools";
   return "name: metrics-e2e\n"
-         "experiment_name: " + experiment + "\n"
+         "experiment_name: " +
+         experiment +
+         "\n"
          "environment_variables:\n"
-         "  PYTHONPATH: " + tools + "\n"
-         "  OFFSET: '" + std::to_string(offset) + "'\n"
+         "  PYTHONPATH: " +
+         tools +
+         "\n"
+         "  OFFSET: '" +
+         std::to_string(offset) +
+         "'\n"
          "resources:\n"
          "  instance_count: 2\n"
          "command: |\n"
@@ -41,9 +45,12 @@ std::string Spec(const std::string& experiment, const std::string& pause, double
          "  for s in range(100):\n"
          "      m.log_metric(\"loss\", off + r * 1000 + s + 0.25, s)\n"
          "      m.log_metric(\"val/acc\", r + s / 1024.0, s)\n"
-         "      if s == 49: time.sleep(" + pause + ")\n"
+         "      if s == 49: time.sleep(" +
+         pause +
+         ")\n"
          "  '\n"
-         "  for s in $(seq 0 99); do echo \"lr $((RANK * 100000 + s)).5 $s\" > \"$JOBCTL_METRICS\"; done\n"
+         "  for s in $(seq 0 99); do echo \"lr $((RANK * 100000 + s)).5 $s\" > "
+         "\"$JOBCTL_METRICS\"; done\n"
          "  echo 'not a metric line' > \"$JOBCTL_METRICS\"\n";
 }
 
