@@ -135,6 +135,8 @@ std::string RenderChart(const std::vector<ChartSeries>& series, int width, int h
       size_t cell = static_cast<size_t>(row * plot_w + col);
       int s = owner[cell];
       if (mask[cell] == 0) {
+        if (open_color >= 0) out += "\x1b[0m";
+        open_color = -1;
         out += ' ';
       } else if (braille) {
         if (s != open_color) {

@@ -31,7 +31,9 @@ TEST(MetricLineTest, RejectsBadLines) {
         "loss 1 -2", "loss 1 1.5", "loss 1e999", "loss 1 99999999999999999"}) {
     auto r = ParseMetricLine(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    }
   }
   EXPECT_FALSE(ParseMetricLine(std::string(200, 'a') + " 1").ok());
   EXPECT_FALSE(ParseMetricLine("a " + std::string(2000, '1')).ok());
