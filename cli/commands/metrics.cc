@@ -177,7 +177,7 @@ void RegisterMetrics(CLI::App& app, GlobalOptions& global, CommandTable& table) 
   auto compare = std::make_shared<CompareOptions>();
   cmd = app.add_subcommand("compare",
                            "Overlay one metric of several jobs in one chart (a series per job)");
-  cmd->add_option("ids", compare->job_ids, "Two or more job ids")->required()->expected(1, -1);
+  cmd->add_option("ids", compare->job_ids, "Two or more job ids")->required()->expected(2, -1);
   cmd->add_option("--name", compare->name,
                   "The metric to compare (default: the first name, alphabetically, that every "
                   "job reported)");
