@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "tests/e2e/local_cluster.h"
+#include "tests/e2e/subprocess.h"
 
 namespace jobctl::testing {
 namespace {
@@ -88,10 +89,20 @@ TEST(MetricsTest, TwoRanksEveryPointStoredAndReturned) {
   cluster.StartAgent("node-a");
   cluster.StartAgent("node-b");
   std::string id = cluster.Submit(Spec("exp-a", "0", 0));
+  // A follower polls until the job has ended, then prints every point.
+  Subprocess follower;
+  std::string follow_file = cluster.dir() + "/follow.json";
+  ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "metrics", id, "-f",
+                              "-o", "json", "--interval-ms", "100"},
+                             follow_file));
   ASSERT_EQ(cluster.WaitForState(id, kTerminal), "SUCCEEDED") << cluster.GetJob(id).end_reason;
   auto r = cluster.Jobctl({"metrics", id, "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ExpectAllPoints(r.out, 0);
+  auto followed = follower.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(followed.has_value()) << "metrics -f did not end with the job";
+  EXPECT_EQ(*followed, 0);
+  ExpectAllPoints(ReadFile(follow_file), 0);
 
   // The bad line is reported once in the rank's log.
   auto logs = cluster.Jobctl({"logs", id});
