@@ -67,6 +67,9 @@ class Agent final : public AttemptReporter {
   void ReportRankEvent(protocol::RankEventRequest event, std::function<void()> on_acked) override;
   void SendLogBatch(protocol::LogBatchRequest batch,
                     std::function<void(Result<uint64_t>)> on_reply) override;
+  // agent_metrics.cc.
+  void SendMetricBatch(protocol::MetricBatchRequest batch,
+                       std::function<void(Result<uint64_t>)> on_reply) override;
 
  private:
   using AttemptKey = std::pair<std::string, int>;

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 
+#include "common/protocol/log_records.h"
 #include "common/protocol/messages.h"
+#include "common/protocol/metric_messages.h"
 #include "common/status.h"
 
 namespace jobctl::agent {
@@ -23,6 +25,13 @@ class AttemptReporter {
   // or an error, exactly once (no retry: the LogShipper resends).
   virtual void SendLogBatch(protocol::LogBatchRequest batch,
                             std::function<void(Result<uint64_t>)> on_reply) = 0;
+  // Sends one batch of metric points, like SendLogBatch. The default refuses
+  // it (a reporter that takes no metrics); the points are then dropped.
+  virtual void SendMetricBatch(protocol::MetricBatchRequest batch,
+                               std::function<void(Result<uint64_t>)> on_reply) {
+    auto points = protocol::UnpackLines(batch.points.data);
+    on_reply(batch.first_seq + (points.ok() ? points->size() : 0));
+  }
 };
 
 }  // namespace jobctl::agent

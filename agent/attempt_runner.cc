@@ -195,6 +195,7 @@ std::vector<std::string> AttemptRunner::RankEnvironment(int local_rank,
   env["JOBCTL_ATTEMPT"] = std::to_string(command_.attempt);
   env["JOBCTL_OUTPUTS_DIR"] = outputs_dir;
   env["JOBCTL_NODE_ID"] = options_.node_id;
+  env["JOBCTL_METRICS"] = MetricsFifoPath(options_.work_dir, command_.job_id, command_.attempt, rank);
   env["PYTHONUNBUFFERED"] = "1";
   std::vector<std::string> out;
   out.reserve(env.size());
@@ -252,6 +253,24 @@ Status AttemptRunner::StartRank(RankState& r) {
       },
       options_.shipper);
 
+  {
+    RankState* rp = &r;
+    auto metrics = RankMetrics::Open(
+        io_, reporter_,
+        {wd, options_.node_id, command_.job_id, command_.attempt, r.rank, options_.shipper},
+        [rp](const std::string& line) {
+          Status s = rp->spool->Append({line});
+          if (!s.ok()) spdlog::error("log spool: {}", s.ToString());
+          rp->shipper->Pump();
+        });
+    if (metrics.ok()) {
+      r.metrics = std::move(*metrics);
+    } else {
+      spdlog::warn("job {} rank {}: no metrics channel: {}", command_.job_id, r.rank,
+                   metrics.status().ToString());
+    }
+  }
+
   RankLaunch launch;
   launch.command = SubstituteOutputs(command_.spec, outputs);
   launch.cwd = command_.code_archive.data.empty()
@@ -296,7 +315,16 @@ void AttemptRunner::OnRankExit(RankState& r, ExitInfo info) {
 void AttemptRunner::MaybeFinishRank(RankState& r) {
   if (!r.exited || r.open_streams > 0) return;
   RankState* rp = &r;
-  // Every line first, then the exit.
+  // Every metric point and line first, then the exit.
+  std::function<void()> close_log = [this, rp, alive = alive_] {
+    if (*alive) CloseLogThenReportExit(*rp);
+  };
+  if (r.metrics) return r.metrics->Close(close_log);
+  close_log();
+}
+
+void AttemptRunner::CloseLogThenReportExit(RankState& r) {
+  RankState* rp = &r;
   r.shipper->Close([this, rp, alive = alive_] {
     if (!*alive) return;
     auto e = Event(rp->rank, "exited");
@@ -307,6 +335,7 @@ void AttemptRunner::MaybeFinishRank(RankState& r) {
       if (!*alive) return;
       rp->reported = true;
       rp->spool->Remove();
+      if (rp->metrics) rp->metrics->Remove();
       CheckFinished();
     });
   });

@@ -39,6 +39,7 @@
 #include "agent/log_reader.h"
 #include "agent/log_shipper.h"
 #include "agent/log_spool.h"
+#include "agent/rank_metrics.h"
 #include "agent/runtime.h"
 #include "common/protocol/messages.h"
 
@@ -91,6 +92,7 @@ class AttemptRunner {
     std::unique_ptr<LogShipper> shipper;
     std::unique_ptr<LogReader> out;
     std::unique_ptr<LogReader> err;
+    std::unique_ptr<RankMetrics> metrics;  // JOBCTL_METRICS; null when it could not be set up
   };
 
   void Prepare();
@@ -101,6 +103,7 @@ class AttemptRunner {
   Status StartRank(RankState& rank);
   void OnRankExit(RankState& rank, ExitInfo info);
   void MaybeFinishRank(RankState& rank);
+  void CloseLogThenReportExit(RankState& rank);
   void PrepareFailed(const std::string& message);
   void SignalAll(int signal);
   void CheckFinished();

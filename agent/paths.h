@@ -6,13 +6,15 @@
 //   |   `-- <job_id>/
 //   |       `-- attempt-<n>/                 one attempt's work directory
 //   |           |-- code/                    code_archive unpacked (cwd when present)
+//   |           |-- metrics/rank-<r>.fifo    JOBCTL_METRICS of rank r (rank_metrics.h)
 //   |           `-- outputs/
 //   |               `-- rank-<r>/            JOBCTL_OUTPUTS_DIR of global rank r
 //   `-- spool/
 //       `-- <job_id>/
 //           `-- attempt-<n>/
 //               |-- rank-<r>.log             rank r's log lines (PackLines format),
-//               `-- rank-<r>.ack             8 bytes: the first seq not yet acknowledged
+//               |-- rank-<r>.ack             8 bytes: the first seq not yet acknowledged
+//               `-- rank-<r>.metrics[-ack]   rank r's metric points, likewise (rank_metrics.h)
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands/command.h"
+#include "cli/commands/experiment_list.h"
 #include "cli/exit_codes.h"
 
 int main(int argc, char** argv) {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   RegisterNodes(app, global, table);
   RegisterCluster(app, global, table);
   RegisterPools(app, global, table);
+  RegisterMetrics(app, global, table);
 
   try {
     app.parse(argc, argv);

@@ -18,6 +18,7 @@
 #include "controller/paths.h"
 #include "controller/server.h"
 #include "controller/sqlite_state_store.h"
+#include "controller/sqlite_metric_store.h"
 
 #ifndef JOBCTL_VERSION
 #define JOBCTL_VERSION "0.0.0"
@@ -53,6 +54,13 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
   }
   auto logs = LogStore::Open(paths::LogsDir(data_dir));
   if (!logs.ok()) return Fail(logs.status());
+  // Metric points: DATA_DIR/metrics.db (in memory with --store memory).
+  std::unique_ptr<MetricStore> metrics;
+  if (flags.store != "memory") {
+    auto sqlite = SqliteMetricStore::Open(data_dir + "/metrics.db");
+    if (!sqlite.ok()) return Fail(sqlite.status());
+    metrics = std::move(*sqlite);
+  }
 
   ServerOptions options;
   options.listen = flags.listen;
@@ -72,6 +80,7 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
 
   zmq::context_t context(1);
   Server server(options, context, store.get(), logs->get(), jobctl::SystemClock::Get());
+  if (metrics) server.SetMetricStore(metrics.get());
   if (auto s = server.Start(); !s.ok()) return Fail(s);
   spdlog::info("data dir {}; store {}", data_dir, flags.store);
 

@@ -51,6 +51,9 @@ void Server::InstallHandlers() {
   Install(&Server::HandleRankEvent);
   Install(&Server::HandleLogBatch);
   Install(&Server::HandleListPools);
+  Install(&Server::HandleMetricBatch);
+  Install(&Server::HandleReadMetrics);
+  Install(&Server::HandleMetricSummary);
   handlers_[std::string(protocol::ReadLogsRequest::kType)] =
       [this](const Incoming& in, const protocol::Envelope& envelope) {
         auto request = protocol::DecodeBody<protocol::ReadLogsRequest>(envelope);
@@ -178,7 +181,11 @@ void Server::RememberNode(const std::string& node_id, const Incoming& in) {
 }
 
 void Server::CommitAndFlush() {
-  Status committed = store_->Commit();
+  // Metric points first: a batch acknowledged below is durable. (Metrics
+  // committed while the state commit fails are resent and deduplicated.)
+  Status committed = metrics_->Commit();
+  if (!committed.ok()) metrics_->Rollback();
+  if (committed.ok()) committed = store_->Commit();
   if (committed.ok()) {
     jobs_.BatchCommitted();
   } else {

@@ -38,6 +38,8 @@
 #include "controller/flags.h"
 #include "controller/job_manager.h"
 #include "controller/log_store.h"
+#include "controller/memory_metric_store.h"
+#include "controller/metric_store.h"
 #include "controller/node_registry.h"
 #include "controller/state_store.h"
 
@@ -73,6 +75,10 @@ class Server : private AgentSender {
   // Serves until Stop(). Returns an error only if the socket fails.
   Status Run();
   void Stop() { stop_.store(true); }
+
+  // Where metric points go (server_metrics.cc); an in-memory store until
+  // set. `metrics` must outlive the server. Call before Start().
+  void SetMetricStore(MetricStore* metrics) { metrics_ = metrics; }
 
   uint64_t malformed_frames() const { return malformed_frames_.load(); }
   uint64_t unknown_types() const { return unknown_types_.load(); }
@@ -141,6 +147,14 @@ class Server : private AgentSender {
   Result<protocol::ReadLogsReply> ReadLogs(const protocol::ReadLogsRequest& request,
                                            bool* has_news);
 
+  // Metrics (server_metrics.cc).
+  Result<protocol::MetricBatchReply> HandleMetricBatch(const protocol::MetricBatchRequest&,
+                                                       const Incoming&);
+  Result<protocol::ReadMetricsReply> HandleReadMetrics(const protocol::ReadMetricsRequest&,
+                                                       const Incoming&);
+  Result<protocol::MetricSummaryReply> HandleMetricSummary(const protocol::MetricSummaryRequest&,
+                                                           const Incoming&);
+
   ServerOptions options_;
   zmq::context_t& context_;
   StateStore* store_;
@@ -159,6 +173,8 @@ class Server : private AgentSender {
 
   std::unique_ptr<Autoscaler> autoscaler_;
   int64_t last_pool_tick_ms_ = 0;
+  std::unique_ptr<MetricStore> own_metrics_ = std::make_unique<MemoryMetricStore>();
+  MetricStore* metrics_ = own_metrics_.get();
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> malformed_frames_{0};

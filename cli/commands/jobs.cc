@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands/command.h"
+#include "cli/commands/experiment_list.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "common/job_state.h"
@@ -48,6 +49,8 @@ int RunList(const GlobalOptions& global, const ListOptions& options) {
   return WithClient(global, [&](ControllerClient& client) {
     auto reply = client.Call<protocol::ListJobsReply>(request);
     if (!reply.ok()) return ReportError(reply.status(), client.endpoint());
+    // One experiment: the final metrics side by side (commands/metrics.cc).
+    if (!options.experiment.empty()) return RunExperimentList(client, reply->jobs, options.output);
     Print(options.output == "json" ? DumpJson(JobsJson(reply->jobs)) : FormatJobsTable(reply->jobs));
     return kExitOk;
   });
@@ -79,7 +82,9 @@ void RegisterJobs(CLI::App& app, GlobalOptions& global, CommandTable& table) {
   cmd->add_option("--state", list->state,
                   "Only jobs in this state (QUEUED, SCALING, PREPARING, RUNNING, SUCCEEDED, "
                   "FAILED, CANCELLED, TIMED_OUT; any case)");
-  cmd->add_option("--experiment", list->experiment, "Only jobs of this experiment");
+  cmd->add_option("--experiment", list->experiment,
+                  "Only jobs of this experiment, with their final metrics side by side (a "
+                  "column per metric name; in JSON a \"metrics\" object per job)");
   cmd->add_option("--limit", list->limit, "At most N jobs (0: all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--output", list->output,
                   "table, or json: an array of jobs with id, name, display_name, experiment, "

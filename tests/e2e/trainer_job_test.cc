@@ -41,6 +41,19 @@ TEST(TrainerJobTest, MnistMlpDdpExampleRunsOnTwoAgents) {
   }
   EXPECT_EQ(seen, (std::set<std::string>{"0/1", "0/2", "1/1", "1/2"})) << logs.out;
   EXPECT_GE(last_accuracy, 0.93);
+
+  // The epoch metrics went through JOBCTL_METRICS (rank 0, step = epoch).
+  auto metrics = cluster.Jobctl({"metrics", id, "-o", "csv"});
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  for (const char* name : {"train_loss", "val_loss", "val_accuracy", "samples_per_second",
+                           "epoch_seconds"}) {
+    for (int epoch : {1, 2}) {
+      std::string row = std::string(name) + ",1,0," + std::to_string(epoch) + ",";
+      EXPECT_NE(metrics.out.find(row), std::string::npos) << row << " missing:\n" << metrics.out;
+    }
+  }
+  auto charts = cluster.Jobctl({"metrics", id});
+  EXPECT_NE(charts.out.find("val_accuracy  last "), std::string::npos) << charts.out;
 }
 
 }  // namespace

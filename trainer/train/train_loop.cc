@@ -14,6 +14,7 @@
 #include "trainer/model/sequential.h"
 #include "trainer/tensor/blas.h"
 #include "trainer/train/evaluate.h"
+#include "trainer/train/metrics_reporter.h"
 #include "trainer/train/training_data.h"
 
 namespace jobctl::trainer {
@@ -128,6 +129,7 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
   Tensor batch;
   Tensor grad;
   std::vector<int> labels;
+  MetricsReporter metrics;  // JOBCTL_METRICS, rank 0 only
   for (int epoch = start_epoch; epoch <= options.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     std::vector<int> indices = sampler.EpochIndices(epoch);
@@ -174,6 +176,7 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
         static_cast<double>(indices.size()) * world / std::max(train_seconds, 1e-9);
     report.epoch_seconds = SecondsSince(epoch_start);
     out << FormatEpochLine(report) << std::endl;
+    if (rank == 0) metrics.Report(report);
   }
   if (rank == 0) {
     Metadata meta = {{"model", spec.text},
