@@ -179,7 +179,7 @@ std::vector<std::string> ListOursArgv(const ContainerCliOptions& o) {
 
 ContainerRuntime::ContainerRuntime(boost::asio::io_context& io, CommandRunner* commands,
                                    ContainerCliOptions options)
-    : io_(io), commands_(commands), options_(std::move(options)) {}
+    : io_(io), commands_(commands), options_(std::move(options)), host_(io) {}
 
 ContainerRuntime::~ContainerRuntime() {
   *alive_ = false;
@@ -220,8 +220,18 @@ CommandSpec ContainerRuntime::Helper(std::vector<std::string> argv) const {
 Result<StartedRank> ContainerRuntime::Start(const RankLaunch& launch,
                                             std::function<void(ExitInfo)> on_exit) {
   if (launch.image.empty()) {
-    return FailedPreconditionError("the " + options_.kind +
-                                   " runtime needs an image (environment.image)");
+    int id = next_id_++;
+    JOBCTL_ASSIGN_OR_RETURN(StartedRank started,
+                            host_.Start(launch, [this, id, on_exit](ExitInfo info) {
+                              // Forgotten later: the host runtime is inside its callback.
+                              boost::asio::post(io_, [this, id, alive = alive_] {
+                                if (*alive) host_ids_.erase(id);
+                              });
+                              on_exit(info);
+                            }));
+    host_ids_[id] = started.id;
+    started.id = id;
+    return started;
   }
   SpawnOptions so;
   so.argv = RunArgv(options_, launch);
@@ -261,6 +271,8 @@ Result<StartedRank> ContainerRuntime::Start(const RankLaunch& launch,
 }
 
 Status ContainerRuntime::Signal(int id, int signal) {
+  auto host = host_ids_.find(id);
+  if (host != host_ids_.end()) return host_.Signal(host->second, signal);
   auto it = ranks_.find(id);
   if (it == ranks_.end() || it->second.exited) return Status::Ok();
   const std::string& name = it->second.name;

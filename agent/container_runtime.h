@@ -1,4 +1,6 @@
-// ContainerRuntime: each rank is a container of the job's environment image,
+// ContainerRuntime: each rank of a job with an environment image is a
+// container of that image (ranks of jobs without one run as host processes,
+// through an embedded ProcessRuntime),
 // run through a container CLI (podman or docker) as a child process: the
 // `podman run` client stays attached, so the rank's stdout and stderr are the
 // client's pipes and its exit code is the container's.
@@ -37,6 +39,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "agent/command_runner.h"
+#include "agent/process_runtime.h"
 #include "agent/runtime.h"
 
 namespace jobctl::agent {
@@ -117,6 +120,8 @@ class ContainerRuntime final : public Runtime {
   ContainerCliOptions options_;
   int next_id_ = 1;
   std::map<int, Rank> ranks_;
+  ProcessRuntime host_;        // ranks without an image
+  std::map<int, int> host_ids_;  // our id -> host_'s id
   std::map<std::string, std::vector<Waiter>> pulls_;  // image -> waiting attempts
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
