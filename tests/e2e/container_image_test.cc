@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "tests/e2e/container_tools.h"
 #include "tests/e2e/local_cluster.h"
@@ -56,8 +57,15 @@ class ContainerImageTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // A rank stopped by fail-fast may still be on its way out when the job
+    // ends: wait (bounded) for its container to go, then insist.
     for (const auto& [node, store] : stores_) {
-      EXPECT_EQ(store.OurContainers(node), "") << "containers of " << node << " remain";
+      std::string left = store.OurContainers(node);
+      for (int i = 0; i < 100 && !left.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        left = store.OurContainers(node);
+      }
+      EXPECT_EQ(left, "") << "containers of " << node << " remain";
     }
   }
 
