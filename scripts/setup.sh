@@ -7,6 +7,8 @@ PKGS=(build-essential cmake pkg-config ccache git tar gzip iproute2 procps pytho
       libzmq3-dev cppzmq-dev libyaml-cpp-dev libboost-dev libsqlite3-dev libcli11-dev
       libspdlog-dev nlohmann-json3-dev libgloo-dev libopenblas-dev libbenchmark-dev
       libgtest-dev libgmock-dev)
+# Container runtime and the registry the image tests start (docs/runtimes.md).
+PKGS+=(podman runc catatonit uidmap docker-registry busybox-static)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
