@@ -7,9 +7,9 @@
 // otherwise), has the runtime prepare the job's environment image when it
 // names one (pull progress and a prepare failure's reason are written, as
 // lines starting with "[jobagent] ", to the log of this node's first rank;
-// a failure is reported as prepare_failed), then starts every local rank through the Runtime with the
-// torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-// NODE_RANK, GROUP_RANK, ROLE_RANK, ROLE_WORLD_SIZE, MASTER_ADDR,
+// a failure is reported as prepare_failed), then starts every local rank
+// through the Runtime with the torchrun environment (RANK, WORLD_SIZE,
+// LOCAL_RANK, LOCAL_WORLD_SIZE, NODE_RANK, GROUP_RANK, ROLE_RANK, ROLE_WORLD_SIZE, MASTER_ADDR,
 // MASTER_PORT, TORCHELASTIC_RUN_ID), CUDA_VISIBLE_DEVICES when GPUs are
 // assigned, and JOBCTL_* variables; each started rank is reported
 // (`started`). Every rank's stdout and stderr are split into lines, spooled

@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 namespace jobctl::agent {
 namespace {
@@ -52,8 +52,8 @@ std::vector<std::string> Merge(const std::vector<std::string>& base,
 }  // namespace
 
 std::string ContainerName(const std::string& job_id, int attempt, int rank) {
-  std::string name = "jobctl-" + job_id + "-a" + std::to_string(attempt) + "-r" +
-                     std::to_string(rank);
+  std::string name =
+      "jobctl-" + job_id + "-a" + std::to_string(attempt) + "-r" + std::to_string(rank);
   for (char& c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '.' || c == '-';
@@ -74,21 +74,34 @@ std::string RegistryOf(const std::string& image) {
 }
 
 bool HostOnlyVariable(const std::string& key) {
-  static const std::set<std::string> kHostOnly = {
-      "PATH",   "HOME",  "HOSTNAME", "PWD",   "OLDPWD",          "SHLVL",
-      "_",      "USER",  "LOGNAME",  "SHELL", "TMPDIR",          "LD_LIBRARY_PATH",
-      "TERM",   "MAIL",  "XDG_RUNTIME_DIR",   "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF",
-      "DBUS_SESSION_BUS_ADDRESS"};
+  static const std::set<std::string> kHostOnly = {"PATH",
+                                                  "HOME",
+                                                  "HOSTNAME",
+                                                  "PWD",
+                                                  "OLDPWD",
+                                                  "SHLVL",
+                                                  "_",
+                                                  "USER",
+                                                  "LOGNAME",
+                                                  "SHELL",
+                                                  "TMPDIR",
+                                                  "LD_LIBRARY_PATH",
+                                                  "TERM",
+                                                  "MAIL",
+                                                  "XDG_RUNTIME_DIR",
+                                                  "CONTAINERS_CONF",
+                                                  "CONTAINERS_STORAGE_CONF",
+                                                  "DBUS_SESSION_BUS_ADDRESS"};
   return kHostOnly.count(key) > 0;
 }
 
 std::vector<std::string> RunArgv(const ContainerCliOptions& o, const RankLaunch& launch) {
   std::vector<std::string> argv = Cli(o);
   std::string name = ContainerName(launch.job_id, launch.attempt, launch.rank);
-  argv.insert(argv.end(), {"run", "--rm", "--name", name, "--label",
-                           std::string(kNodeLabel) + "=" + o.node_id, "--label",
-                           "jobctl.job=" + launch.job_id, "--network", "host", "--ipc", "host",
-                           "--init", "--pull", "never", "--log-driver", "none"});
+  argv.insert(argv.end(),
+              {"run", "--rm", "--name", name, "--label", std::string(kNodeLabel) + "=" + o.node_id,
+               "--label", "jobctl.job=" + launch.job_id, "--network", "host", "--ipc", "host",
+               "--init", "--pull", "never", "--log-driver", "none"});
   for (const auto& m : launch.mounts) {
     argv.push_back("--volume");
     argv.push_back(m + ":" + m);
@@ -171,9 +184,9 @@ std::vector<std::string> RemoveArgv(const ContainerCliOptions& o,
 
 std::vector<std::string> ListOursArgv(const ContainerCliOptions& o) {
   std::vector<std::string> argv = Cli(o);
-  argv.insert(argv.end(), {"ps", "-a", "--filter",
-                           "label=" + std::string(kNodeLabel) + "=" + o.node_id, "--format",
-                           "{{.Names}}"});
+  argv.insert(argv.end(),
+              {"ps", "-a", "--filter", "label=" + std::string(kNodeLabel) + "=" + o.node_id,
+               "--format", "{{.Names}}"});
   return argv;
 }
 
@@ -362,8 +375,10 @@ void ContainerRuntime::FinishPull(const std::string& image, const Status& status
   if (it == pulls_.end()) return;
   std::vector<Waiter> waiters = std::move(it->second);
   pulls_.erase(it);
-  if (status.ok()) spdlog::info("pulled image {}", image);
-  else spdlog::warn("{}", status.message());
+  if (status.ok())
+    spdlog::info("pulled image {}", image);
+  else
+    spdlog::warn("{}", status.message());
   for (auto& w : waiters) w.on_done(status);
 }
 
@@ -387,14 +402,13 @@ void ContainerRuntime::RemoveLeftovers(std::function<void(Result<int>)> on_done)
         }
         if (names.empty()) return on_done(0);
         int count = static_cast<int>(names.size());
-        commands_->Run(Helper(RemoveArgv(options_, names)), nullptr,
-                       [count, on_done](CommandOutcome rm) {
-                         if (!rm.Succeeded()) {
-                           return on_done(UnavailableError("removing leftover containers: " +
-                                                           rm.LastLine()));
-                         }
-                         on_done(count);
-                       });
+        commands_->Run(
+            Helper(RemoveArgv(options_, names)), nullptr, [count, on_done](CommandOutcome rm) {
+              if (!rm.Succeeded()) {
+                return on_done(UnavailableError("removing leftover containers: " + rm.LastLine()));
+              }
+              on_done(count);
+            });
       });
 }
 

@@ -45,11 +45,11 @@
 namespace jobctl::agent {
 
 struct ContainerCliOptions {
-  std::string kind = "podman";              // podman | docker
-  std::string binary = "/usr/bin/podman";   // absolute path of the CLI
-  std::vector<std::string> global_flags;    // before the subcommand (--runtime runc ...)
-  std::vector<std::string> extra_env;       // added to the CLI's environment (CONTAINERS_CONF=...)
-  std::vector<std::string> base_env;        // the CLI's environment for helper commands
+  std::string kind = "podman";             // podman | docker
+  std::string binary = "/usr/bin/podman";  // absolute path of the CLI
+  std::vector<std::string> global_flags;   // before the subcommand (--runtime runc ...)
+  std::vector<std::string> extra_env;      // added to the CLI's environment (CONTAINERS_CONF=...)
+  std::vector<std::string> base_env;       // the CLI's environment for helper commands
   std::vector<std::string> insecure_registries;  // HOST[:PORT] reached over plain HTTP
   std::string node_id;
   std::chrono::milliseconds pull_timeout{600000};
@@ -88,8 +88,7 @@ class ContainerRuntime final : public Runtime {
   Result<StartedRank> Start(const RankLaunch& launch,
                             std::function<void(ExitInfo)> on_exit) override;
   Status Signal(int id, int signal) override;
-  void PrepareImage(const ImageRequest& request,
-                    std::function<void(std::string_view line)> on_line,
+  void PrepareImage(const ImageRequest& request, std::function<void(std::string_view line)> on_line,
                     std::function<void(Status)> on_done) override;
   std::string Name() const override { return options_.kind; }
 
@@ -120,8 +119,8 @@ class ContainerRuntime final : public Runtime {
   ContainerCliOptions options_;
   int next_id_ = 1;
   std::map<int, Rank> ranks_;
-  ProcessRuntime host_;        // ranks without an image
-  std::map<int, int> host_ids_;  // our id -> host_'s id
+  ProcessRuntime host_;                               // ranks without an image
+  std::map<int, int> host_ids_;                       // our id -> host_'s id
   std::map<std::string, std::vector<Waiter>> pulls_;  // image -> waiting attempts
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/post.hpp>
 
 #include "agent/process_runtime.h"
 #include "agent/test_util.h"
@@ -96,14 +96,45 @@ RankLaunch Launch() {
 }
 
 TEST(ContainerArgvTest, PodmanRun) {
-  Argv expected = {"/usr/bin/podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs",
-                   "run", "--rm", "--name", "jobctl-j1-a2-r3", "--label", "jobctl.node=node-a",
-                   "--label", "jobctl.job=j1", "--network", "host", "--ipc", "host", "--init",
-                   "--pull", "never", "--log-driver", "none", "--volume",
-                   "/w/jobs/j1/attempt-2:/w/jobs/j1/attempt-2", "--workdir",
-                   "/w/jobs/j1/attempt-2/code", "--env", "RANK", "--env", "JOBCTL_OUTPUTS_DIR",
-                   "--env", "CUDA_VISIBLE_DEVICES", "--device", "nvidia.com/gpu=1", "--device",
-                   "nvidia.com/gpu=3", "127.0.0.1:5000/trainer:v1", "/bin/sh", "-c",
+  Argv expected = {"/usr/bin/podman",
+                   "--runtime",
+                   "runc",
+                   "--cgroup-manager",
+                   "cgroupfs",
+                   "run",
+                   "--rm",
+                   "--name",
+                   "jobctl-j1-a2-r3",
+                   "--label",
+                   "jobctl.node=node-a",
+                   "--label",
+                   "jobctl.job=j1",
+                   "--network",
+                   "host",
+                   "--ipc",
+                   "host",
+                   "--init",
+                   "--pull",
+                   "never",
+                   "--log-driver",
+                   "none",
+                   "--volume",
+                   "/w/jobs/j1/attempt-2:/w/jobs/j1/attempt-2",
+                   "--workdir",
+                   "/w/jobs/j1/attempt-2/code",
+                   "--env",
+                   "RANK",
+                   "--env",
+                   "JOBCTL_OUTPUTS_DIR",
+                   "--env",
+                   "CUDA_VISIBLE_DEVICES",
+                   "--device",
+                   "nvidia.com/gpu=1",
+                   "--device",
+                   "nvidia.com/gpu=3",
+                   "127.0.0.1:5000/trainer:v1",
+                   "/bin/sh",
+                   "-c",
                    "python3 train.py"};
   EXPECT_EQ(RunArgv(Podman(), Launch()), expected);
 }
@@ -128,7 +159,8 @@ TEST(ContainerArgvTest, DockerGpusAndNoTlsFlag) {
   ASSERT_NE(it, argv.end());
   EXPECT_EQ(*(it + 1), "\"device=1,3\"");
   EXPECT_FALSE(Has(argv, "--device"));
-  EXPECT_EQ(PullArgv(o, "127.0.0.1:5000/x:1"), (Argv{"/usr/bin/docker", "pull", "127.0.0.1:5000/x:1"}));
+  EXPECT_EQ(PullArgv(o, "127.0.0.1:5000/x:1"),
+            (Argv{"/usr/bin/docker", "pull", "127.0.0.1:5000/x:1"}));
   EXPECT_EQ(ImageExistsArgv(o, "a/b"),
             (Argv{"/usr/bin/docker", "image", "inspect", "--format", "{{.Id}}", "a/b"}));
 }
@@ -173,9 +205,8 @@ TEST_F(ContainerRuntimeTest, PresentImageIsNotPulled) {
   Status s = Prepare("127.0.0.1:5000/x:1", "if_not_present");
   EXPECT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(commands_.runs.size(), 1u);
-  EXPECT_EQ(commands_.runs[0],
-            (Argv{"/usr/bin/podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs",
-                  "image", "exists", "127.0.0.1:5000/x:1"}));
+  EXPECT_EQ(commands_.runs[0], (Argv{"/usr/bin/podman", "--runtime", "runc", "--cgroup-manager",
+                                     "cgroupfs", "image", "exists", "127.0.0.1:5000/x:1"}));
 }
 
 TEST_F(ContainerRuntimeTest, AbsentImageIsPulledOnceForConcurrentRequests) {
@@ -219,8 +250,9 @@ TEST_F(ContainerRuntimeTest, AlwaysPullsAndNeverRefusesAbsent) {
 TEST_F(ContainerRuntimeTest, PullFailureGivesTheRegistrysReason) {
   commands_.respond = [](const Argv& argv) {
     if (Has(argv, "exists")) return Exit(1);
-    return Exit(125, "Trying to pull 127.0.0.1:5000/x:nope...\n"
-                     "Error: reading manifest nope in 127.0.0.1:5000/x: manifest unknown\n");
+    return Exit(125,
+                "Trying to pull 127.0.0.1:5000/x:nope...\n"
+                "Error: reading manifest nope in 127.0.0.1:5000/x: manifest unknown\n");
   };
   Status s = Prepare("127.0.0.1:5000/x:nope", "if_not_present");
   EXPECT_FALSE(s.ok());
@@ -242,9 +274,8 @@ TEST_F(ContainerRuntimeTest, StartStopAndRemove) {
   ASSERT_TRUE(RunUntil(io_, [&] { return exit.has_value(); }));
   EXPECT_EQ(exit->exit_code, 3);  // the client's exit code is the rank's
   ASSERT_EQ(commands_.runs.size(), 2u);
-  EXPECT_EQ(commands_.runs[0],
-            (Argv{"/usr/bin/podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "stop",
-                  "-t", "7", "jobctl-j1-a2-r3"}));
+  EXPECT_EQ(commands_.runs[0], (Argv{"/usr/bin/podman", "--runtime", "runc", "--cgroup-manager",
+                                     "cgroupfs", "stop", "-t", "7", "jobctl-j1-a2-r3"}));
   // The container is removed before on_exit.
   EXPECT_EQ(commands_.runs[1], RemoveArgv(Podman(), {"jobctl-j1-a2-r3"}));
 }
@@ -280,9 +311,9 @@ TEST(AsioCommandRunnerTest, OutputExitCodeAndTimeout) {
   AsioCommandRunner runner(io);
   std::optional<CommandOutcome> a, b;
   std::vector<std::string> lines;
-  runner.Run({{"/bin/sh", "-c", "echo one; echo two >&2; exit 4"}, {}, std::chrono::seconds(20)},
-             [&](std::string_view l) { lines.emplace_back(l); },
-             [&](CommandOutcome o) { a = o; });
+  runner.Run(
+      {{"/bin/sh", "-c", "echo one; echo two >&2; exit 4"}, {}, std::chrono::seconds(20)},
+      [&](std::string_view l) { lines.emplace_back(l); }, [&](CommandOutcome o) { a = o; });
   runner.Run({{"/bin/sh", "-c", "sleep 30"}, {}, std::chrono::milliseconds(200)}, nullptr,
              [&](CommandOutcome o) { b = o; });
   ASSERT_TRUE(RunUntil(io, [&] { return a && b; }));

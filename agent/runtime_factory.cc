@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "agent/paths.h"
 #include "agent/process_runtime.h"
 
 namespace jobctl::agent {
@@ -61,8 +62,7 @@ Result<ContainerCliOptions> ContainerOptionsFromFlags(const std::string& kind,
     o.global_flags.insert(o.global_flags.end(), {"--runtime", flags.podman_oci_runtime});
   }
   if (!flags.podman_cgroup_manager.empty()) {
-    o.global_flags.insert(o.global_flags.end(),
-                          {"--cgroup-manager", flags.podman_cgroup_manager});
+    o.global_flags.insert(o.global_flags.end(), {"--cgroup-manager", flags.podman_cgroup_manager});
   }
   if (!flags.podman_root.empty()) {
     o.global_flags.insert(o.global_flags.end(), {"--root", flags.podman_root});
@@ -72,7 +72,7 @@ Result<ContainerCliOptions> ContainerOptionsFromFlags(const std::string& kind,
   }
   std::string conf = flags.containers_conf;
   if (conf.empty()) {
-    conf = flags.work_dir + "/containers.conf";
+    conf = paths::ContainersConfFile(flags.work_dir);
     std::error_code ec;
     std::filesystem::create_directories(flags.work_dir, ec);
     std::ofstream out(conf, std::ios::trunc);

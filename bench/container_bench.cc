@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   int jobs = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--jobs") jobs = std::atoi(argv[i + 1]);
+    if (flag == "--jobs")
+      jobs = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "container_bench: unknown flag %s\n", flag.c_str());
       return 2;
@@ -124,13 +125,14 @@ int main(int argc, char** argv) {
     container.push_back(c);
   }
   double hp50 = bench::Percentile(host, 50), cp50 = bench::Percentile(container, 50);
-  std::printf("| 2 nodes x 1 rank, `command: \"true\"`, submit -> SUCCEEDED (%d jobs each) | "
-              "median | p90 |\n|---|---|---|\n",
-              jobs);
+  std::printf(
+      "| 2 nodes x 1 rank, `command: \"true\"`, submit -> SUCCEEDED (%d jobs each) | "
+      "median | p90 |\n|---|---|---|\n",
+      jobs);
   std::printf("| host processes (`--runtime podman`, no image) | %.1f ms | %.1f ms |\n", hp50,
               bench::Percentile(host, 90));
-  std::printf("| podman containers (image cached, pull_policy never) | %.1f ms | %.1f ms |\n",
-              cp50, bench::Percentile(container, 90));
+  std::printf("| podman containers (image cached, pull_policy never) | %.1f ms | %.1f ms |\n", cp50,
+              bench::Percentile(container, 90));
   std::printf("| ratio container / host (median) | %.2fx | |\n", cp50 / hp50);
   return 0;
 }

@@ -69,8 +69,7 @@ class ContainerImageTest : public ::testing::Test {
     }
   }
 
-  std::string Spec(const std::string& name, const std::string& image,
-                    const std::string& command) {
+  std::string Spec(const std::string& name, const std::string& image, const std::string& command) {
     return "name: " + name + "\ncommand: >-\n  " + command + "\nenvironment:\n  image: " + image +
            "\nresources:\n  instance_count: 2\n";
   }
@@ -78,7 +77,8 @@ class ContainerImageTest : public ::testing::Test {
   // The contents of every file named `name` under the agents' work dirs.
   std::vector<std::string> AgentFiles(const std::string& name) {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(cluster_.dir() + "/agents")) {
+    for (const auto& e :
+         std::filesystem::recursive_directory_iterator(cluster_.dir() + "/agents")) {
       if (e.is_regular_file() && e.path().filename() == name) out.push_back(ReadFile(e.path()));
     }
     std::sort(out.begin(), out.end());
@@ -111,8 +111,8 @@ TEST_F(ContainerImageTest, RanksRunInsideTheImage) {
 
   // Second job: the image is cached (no pull), and a rank's exit code flows
   // to the result while fail-fast stops the other container.
-  std::string id2 = cluster_.Submit(
-      Spec("exit-code", image_, "if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 60"));
+  std::string id2 =
+      cluster_.Submit(Spec("exit-code", image_, "if [ \"$RANK\" = 1 ]; then exit 3; fi; sleep 60"));
   ASSERT_EQ(cluster_.WaitForState(id2, kTerminal, std::chrono::seconds(90)), "FAILED");
   auto detail = cluster_.GetJob(id2);
   EXPECT_TRUE(Contains(detail.end_reason, "rank 1")) << detail.end_reason;
@@ -143,8 +143,8 @@ TEST(ProcessRuntimeImageTest, ImageOnProcessRuntimeFailsInPreparing) {
   LocalCluster cluster;
   cluster.StartController();
   cluster.StartAgent("node-a", {"--runtime", "process"});
-  std::string id = cluster.Submit(
-      "name: img\ncommand: echo never\nenvironment:\n  image: 127.0.0.1:1/x:1\n");
+  std::string id =
+      cluster.Submit("name: img\ncommand: echo never\nenvironment:\n  image: 127.0.0.1:1/x:1\n");
   ASSERT_EQ(cluster.WaitForState(id, kTerminal), "FAILED");
   auto detail = cluster.GetJob(id);
   EXPECT_TRUE(Contains(detail.end_reason, "--runtime process")) << detail.end_reason;

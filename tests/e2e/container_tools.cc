@@ -64,22 +64,21 @@ PodmanStore::PodmanStore(std::string dir) : dir_(std::move(dir)) {
 }
 
 std::vector<std::string> PodmanStore::AgentFlags() const {
-  return {"--runtime", "podman", "--podman-root", dir_ + "/root", "--podman-runroot",
-          dir_ + "/run"};
+  return {"--runtime",    "podman",           "--podman-root",
+          dir_ + "/root", "--podman-runroot", dir_ + "/run"};
 }
 
 CommandResult PodmanStore::Run(std::vector<std::string> args,
                                std::chrono::milliseconds timeout) const {
-  std::vector<std::string> argv = {"/usr/bin/podman", "--root",           dir_ + "/root",
-                                   "--runroot",       dir_ + "/run",      "--runtime",
-                                   "runc",            "--cgroup-manager", "cgroupfs"};
+  std::vector<std::string> argv = {
+      "/usr/bin/podman", "--root", dir_ + "/root",     "--runroot", dir_ + "/run",
+      "--runtime",       "runc",   "--cgroup-manager", "cgroupfs"};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, timeout, {{"CONTAINERS_CONF", dir_ + "/containers.conf"}});
 }
 
 std::string PodmanStore::OurContainers(const std::string& node_id) const {
-  auto r = Run({"ps", "-a", "--filter", "label=jobctl.node=" + node_id, "--format",
-                "{{.Names}}"});
+  auto r = Run({"ps", "-a", "--filter", "label=jobctl.node=" + node_id, "--format", "{{.Names}}"});
   if (r.exit_code != 0) return "podman ps failed: " + r.err;
   return r.out;
 }
@@ -115,9 +114,12 @@ std::string TestRegistry::Start(const std::string& dir) {
   WriteFile(dir + "/config.yml",
             "version: 0.1\n"
             "log:\n  level: warn\n"
-            "storage:\n  filesystem:\n    rootdirectory: " + dir + "/data\n"
-            "  delete:\n    enabled: true\n"
-            "http:\n  addr: " + host_ + "\n");
+            "storage:\n  filesystem:\n    rootdirectory: " +
+                dir +
+                "/data\n"
+                "  delete:\n    enabled: true\n"
+                "http:\n  addr: " +
+                host_ + "\n");
   if (!process_.Start({"/usr/bin/docker-registry", "serve", dir + "/config.yml"},
                       dir + "/registry.log")) {
     return "cannot start docker-registry";
