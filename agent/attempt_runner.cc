@@ -304,6 +304,14 @@ Status AttemptRunner::StartRank(RankState& r) {
     launch.gpus = command_.gpus[static_cast<size_t>(r.local_rank)];
   }
   launch.mounts = {paths::AttemptDir(wd, command_.job_id, command_.attempt)};
+  for (const auto& [name, input] : command_.spec.inputs) {
+    std::error_code ec;
+    bool is_uri = input.type == "uri_file" || input.type == "uri_folder";
+    if (is_uri && !input.path.empty() && input.path[0] == '/' &&
+        std::filesystem::exists(input.path, ec)) {
+      launch.read_only_mounts.push_back(input.path);
+    }
+  }
   launch.job_id = command_.job_id;
   launch.attempt = command_.attempt;
   launch.rank = r.rank;

@@ -106,6 +106,10 @@ std::vector<std::string> RunArgv(const ContainerCliOptions& o, const RankLaunch&
     argv.push_back("--volume");
     argv.push_back(m + ":" + m);
   }
+  for (const auto& m : launch.read_only_mounts) {
+    argv.push_back("--volume");
+    argv.push_back(m + ":" + m + ":ro");
+  }
   argv.insert(argv.end(), {"--workdir", launch.cwd});
   for (const auto& kv : launch.env) {
     std::string key = Key(kv);

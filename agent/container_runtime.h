@@ -7,7 +7,8 @@
 //
 // Containers get the host network and IPC namespaces (NCCL, rendezvous), the
 // attempt's work directory mounted at the same path (code/ and outputs/ are
-// inside it), the rank's working directory, its environment (passed as
+// inside it), the job's uri_file/uri_folder inputs mounted read-only at
+// their paths, the rank's working directory, its environment (passed as
 // `-e KEY` with the value in the client's environment, so values never show
 // in `ps`), its GPUs by index (podman: CDI `--device nvidia.com/gpu=N`;
 // docker: `--gpus "device=N,M"`; CUDA_VISIBLE_DEVICES is renumbered 0..k-1

@@ -89,6 +89,7 @@ RankLaunch Launch() {
   l.image = "127.0.0.1:5000/trainer:v1";
   l.gpus = {1, 3};
   l.mounts = {"/w/jobs/j1/attempt-2"};
+  l.read_only_mounts = {"/data/mnist"};
   l.job_id = "j1";
   l.attempt = 2;
   l.rank = 3;
@@ -120,6 +121,8 @@ TEST(ContainerArgvTest, PodmanRun) {
                    "none",
                    "--volume",
                    "/w/jobs/j1/attempt-2:/w/jobs/j1/attempt-2",
+                   "--volume",
+                   "/data/mnist:/data/mnist:ro",
                    "--workdir",
                    "/w/jobs/j1/attempt-2/code",
                    "--env",

@@ -33,6 +33,7 @@ struct RankLaunch {
   std::string image;                // the job's environment.image, pulled by PrepareImage
   std::vector<int> gpus;            // host GPU indices of this rank
   std::vector<std::string> mounts;  // host directories mounted at the same path
+  std::vector<std::string> read_only_mounts;  // host paths (inputs) mounted read-only
   std::string job_id;               // name the container jobctl-JOB-aATTEMPT-rRANK
   int attempt = 0;
   int rank = 0;
