@@ -182,6 +182,8 @@ std::vector<std::string> RemoveArgv(const ContainerCliOptions& o,
                                     const std::vector<std::string>& names) {
   std::vector<std::string> argv = Cli(o);
   argv.insert(argv.end(), {"rm", "-f"});
+  // podman's rm -f stops with a 10 s grace first; ours is a kill (docker's is).
+  if (o.kind == "podman") argv.insert(argv.end(), {"-t", "0"});
   argv.insert(argv.end(), names.begin(), names.end());
   return argv;
 }

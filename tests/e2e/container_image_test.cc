@@ -66,6 +66,8 @@ class ContainerImageTest : public ::testing::Test {
         left = store.OurContainers(node);
       }
       EXPECT_EQ(left, "") << "containers of " << node << " remain";
+      // Whatever the outcome, leave nothing running behind the test.
+      if (!left.empty()) store.Run({"rm", "-a", "-f", "-t", "0"});
     }
   }
 
@@ -137,6 +139,38 @@ TEST_F(ContainerImageTest, MissingTagFailsInPreparing) {
   auto logs = cluster_.Jobctl({"logs", id});
   EXPECT_TRUE(Contains(logs.out, "[jobagent] prepare failed")) << logs.out;
   EXPECT_FALSE(Contains(logs.out, "never")) << logs.out;
+}
+
+TEST_F(ContainerImageTest, CancelRemovesTheContainers) {
+  std::string id = cluster_.Submit(Spec("cancelled", image_, "echo started; sleep 600"));
+  ASSERT_EQ(cluster_.WaitForState(id, {"RUNNING"}, std::chrono::seconds(90)), "RUNNING");
+  // Both containers exist while the job runs.
+  for (const auto& [node, store] : stores_) {
+    std::string names = store.OurContainers(node);
+    for (int i = 0; i < 100 && names.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      names = store.OurContainers(node);
+    }
+    EXPECT_TRUE(Contains(names, "jobctl-" + id + "-a")) << node << ": " << names;
+  }
+  auto cancel = cluster_.Jobctl({"cancel", id});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
+  ASSERT_EQ(cluster_.WaitForState(id, kTerminal, std::chrono::seconds(60)), "CANCELLED");
+  // TearDown checks that no container remains.
+}
+
+TEST_F(ContainerImageTest, AgentRemovesContainersLeftBehind) {
+  // A container of a previous agent of node-c, still running.
+  PodmanStore store(cluster_.dir() + "/podman-node-c");
+  std::string err = store.BuildTinyImage("localhost/jobctl-tiny:left", "left");
+  ASSERT_EQ(err, "") << err;
+  auto run = store.Run({"run", "-d", "--name", "jobctl-old-a1-r0", "--label", "jobctl.node=node-c",
+                        "localhost/jobctl-tiny:left", "sleep", "600"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(store.OurContainers("node-c"), "jobctl-old-a1-r0\n");
+  cluster_.StartAgent("node-c", store.AgentFlags());
+  stores_.emplace("node-c", std::move(store));
+  // TearDown waits (bounded) for it to be gone and fails if it is not.
 }
 
 TEST(ProcessRuntimeImageTest, ImageOnProcessRuntimeFailsInPreparing) {
