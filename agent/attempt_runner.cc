@@ -184,7 +184,7 @@ void AttemptRunner::PrepareImage() {
       [this, first, alive = alive_](std::string_view line) {
         if (*alive && pulling_) AppendAgentLine(*first, line);
       },
-      [this, alive = alive_](Status status) {
+      [this, alive = alive_](const Status& status) {
         if (!*alive || !pulling_) return;
         pulling_ = false;
         if (!status.ok()) return PrepareFailed(status.message());

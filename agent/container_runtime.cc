@@ -74,7 +74,7 @@ std::string RegistryOf(const std::string& image) {
 }
 
 bool HostOnlyVariable(const std::string& key) {
-  static const std::set<std::string> kHostOnly = {"PATH",
+  static const std::set<std::string> host_only = {"PATH",
                                                   "HOME",
                                                   "HOSTNAME",
                                                   "PWD",
@@ -92,7 +92,7 @@ bool HostOnlyVariable(const std::string& key) {
                                                   "CONTAINERS_CONF",
                                                   "CONTAINERS_STORAGE_CONF",
                                                   "DBUS_SESSION_BUS_ADDRESS"};
-  return kHostOnly.count(key) > 0;
+  return host_only.count(key) > 0;
 }
 
 std::vector<std::string> RunArgv(const ContainerCliOptions& o, const RankLaunch& launch) {
@@ -104,11 +104,13 @@ std::vector<std::string> RunArgv(const ContainerCliOptions& o, const RankLaunch&
                "--init", "--pull", "never", "--log-driver", "none"});
   for (const auto& m : launch.mounts) {
     argv.push_back("--volume");
-    argv.push_back(m + ":" + m);
+    argv.push_back(m);
+    argv.back().append(":").append(m);
   }
   for (const auto& m : launch.read_only_mounts) {
     argv.push_back("--volume");
-    argv.push_back(m + ":" + m + ":ro");
+    argv.push_back(m);
+    argv.back().append(":").append(m).append(":ro");
   }
   argv.insert(argv.end(), {"--workdir", launch.cwd});
   for (const auto& kv : launch.env) {
@@ -271,7 +273,7 @@ Result<StartedRank> ContainerRuntime::Start(const RankLaunch& launch,
         ::kill(-it->second.pid, SIGKILL);  // the client's leftovers, if any
         // The client is gone; make sure its container is too, then report.
         commands_->Run(Helper(RemoveArgv(options_, {it->second.name})), nullptr,
-                       [this, id, info, on_exit, alive = alive_](CommandOutcome) {
+                       [this, id, info, on_exit, alive = alive_](const CommandOutcome&) {
                          if (!*alive) return;
                          auto it = ranks_.find(id);
                          if (it != ranks_.end()) {
@@ -306,7 +308,7 @@ Status ContainerRuntime::Signal(int id, int signal) {
   }
   CommandSpec spec = Helper(std::move(argv));
   if (signal == SIGTERM) spec.timeout += std::chrono::seconds(options_.stop_grace_seconds);
-  commands_->Run(spec, nullptr, [name, signal](CommandOutcome outcome) {
+  commands_->Run(spec, nullptr, [name, signal](const CommandOutcome& outcome) {
     if (!outcome.Succeeded()) {
       spdlog::debug("signal {} to container {}: {}", signal, name, outcome.LastLine());
     }
@@ -328,7 +330,7 @@ void ContainerRuntime::PrepareImage(const ImageRequest& request,
   commands_->Run(
       Helper(ImageExistsArgv(options_, image)), nullptr,
       [this, image, policy = request.pull_policy, on_line = std::move(on_line),
-       on_done = std::move(on_done), alive = alive_](CommandOutcome outcome) mutable {
+       on_done = std::move(on_done), alive = alive_](const CommandOutcome& outcome) mutable {
         if (!*alive) return;
         if (outcome.Succeeded()) {
           if (on_line) on_line("image " + image + " is present on node " + options_.node_id);
@@ -364,7 +366,7 @@ void ContainerRuntime::Pull(const std::string& image) {
           if (w.on_line) w.on_line(line);
         }
       },
-      [this, image, alive = alive_](CommandOutcome outcome) {
+      [this, image, alive = alive_](const CommandOutcome& outcome) {
         if (!*alive) return;
         if (outcome.Succeeded()) return FinishPull(image, Status::Ok());
         std::string why = outcome.timed_out
@@ -391,7 +393,7 @@ void ContainerRuntime::FinishPull(const std::string& image, const Status& status
 void ContainerRuntime::RemoveLeftovers(std::function<void(Result<int>)> on_done) {
   commands_->Run(
       Helper(ListOursArgv(options_)), nullptr,
-      [this, on_done = std::move(on_done), alive = alive_](CommandOutcome outcome) {
+      [this, on_done = std::move(on_done), alive = alive_](const CommandOutcome& outcome) {
         if (!*alive) return;
         if (!outcome.Succeeded()) {
           return on_done(UnavailableError("listing containers failed: " + outcome.LastLine()));
@@ -409,7 +411,8 @@ void ContainerRuntime::RemoveLeftovers(std::function<void(Result<int>)> on_done)
         if (names.empty()) return on_done(0);
         int count = static_cast<int>(names.size());
         commands_->Run(
-            Helper(RemoveArgv(options_, names)), nullptr, [count, on_done](CommandOutcome rm) {
+            Helper(RemoveArgv(options_, names)), nullptr,
+            [count, on_done](const CommandOutcome& rm) {
               if (!rm.Succeeded()) {
                 return on_done(UnavailableError("removing leftover containers: " + rm.LastLine()));
               }

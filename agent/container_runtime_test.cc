@@ -198,7 +198,7 @@ class ContainerRuntimeTest : public ::testing::Test {
         [lines](std::string_view l) {
           if (lines) lines->emplace_back(l);
         },
-        [&](Status s) { result = s; });
+        [&](const Status& s) { result = s; });
     EXPECT_TRUE(RunUntil(io_, [&] { return result.has_value(); }));
     return result.value_or(InternalError("no answer"));
   }
@@ -223,7 +223,7 @@ TEST_F(ContainerRuntimeTest, AbsentImageIsPulledOnceForConcurrentRequests) {
     runtime_.PrepareImage(
         {"127.0.0.1:5000/x:1", "if_not_present"},
         [&lines](std::string_view l) { lines.emplace_back(l); },
-        [&](Status s) {
+        [&](const Status& s) {
           EXPECT_TRUE(s.ok()) << s.ToString();
           ++done;
         });
@@ -289,7 +289,7 @@ TEST_F(ContainerRuntimeTest, RemoveLeftoversRemovesListedContainers) {
     return Exit(0);
   };
   std::optional<Result<int>> removed;
-  runtime_.RemoveLeftovers([&](Result<int> r) { removed = r; });
+  runtime_.RemoveLeftovers([&](const Result<int>& r) { removed = r; });
   ASSERT_TRUE(RunUntil(io_, [&] { return removed.has_value(); }));
   ASSERT_TRUE(removed->ok());
   EXPECT_EQ(**removed, 2);
@@ -303,7 +303,7 @@ TEST(ProcessRuntimeImageTest, RefusesImages) {
   ProcessRuntime runtime(io);
   std::optional<Status> result;
   runtime.PrepareImage({"127.0.0.1:5000/x:1", "if_not_present"}, nullptr,
-                       [&](Status s) { result = s; });
+                       [&](const Status& s) { result = s; });
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(result->message().find("--runtime process"), std::string::npos);
@@ -316,9 +316,9 @@ TEST(AsioCommandRunnerTest, OutputExitCodeAndTimeout) {
   std::vector<std::string> lines;
   runner.Run(
       {{"/bin/sh", "-c", "echo one; echo two >&2; exit 4"}, {}, std::chrono::seconds(20)},
-      [&](std::string_view l) { lines.emplace_back(l); }, [&](CommandOutcome o) { a = o; });
+      [&](std::string_view l) { lines.emplace_back(l); }, [&](const CommandOutcome& o) { a = o; });
   runner.Run({{"/bin/sh", "-c", "sleep 30"}, {}, std::chrono::milliseconds(200)}, nullptr,
-             [&](CommandOutcome o) { b = o; });
+             [&](const CommandOutcome& o) { b = o; });
   ASSERT_TRUE(RunUntil(io, [&] { return a && b; }));
   EXPECT_EQ(a->exit.exit_code, 4);
   EXPECT_FALSE(a->timed_out);

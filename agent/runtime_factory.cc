@@ -36,7 +36,8 @@ std::string FindInPath(const std::string& name, const std::string& path) {
     if (colon == std::string::npos) colon = path.size();
     std::string dir = path.substr(pos, colon - pos);
     if (!dir.empty()) {
-      std::string candidate = dir + "/" + name;
+      std::string candidate = dir;
+      candidate.append("/").append(name);
       if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     pos = colon + 1;
