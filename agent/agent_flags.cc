@@ -45,6 +45,31 @@ Result<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--runtime", f.runtime,
+                 "How ranks run: podman or docker (containers of the job's environment.image) "
+                 "or process (host processes; jobs with an image fail). Default: podman if "
+                 "installed, else docker, else process")
+      ->check(CLI::IsMember({"podman", "docker", "process"}));
+  app.add_option("--insecure-registry", f.insecure_registries,
+                 "Registry HOST:PORT reached over plain HTTP (repeatable; podman: "
+                 "--tls-verify=false; docker: configure the daemon's insecure-registries)");
+  app.add_option("--podman-oci-runtime", f.podman_oci_runtime,
+                 "OCI runtime podman uses (podman --runtime); empty: podman's default")
+      ->capture_default_str();
+  app.add_option("--podman-cgroup-manager", f.podman_cgroup_manager,
+                 "podman --cgroup-manager (cgroupfs or systemd); empty: podman's default")
+      ->capture_default_str();
+  app.add_option("--podman-root", f.podman_root,
+                 "podman --root (image and container storage); default: podman's");
+  app.add_option("--podman-runroot", f.podman_runroot,
+                 "podman --runroot (runtime state); default: podman's");
+  app.add_option("--containers-conf", f.containers_conf,
+                 "containers.conf for podman (CONTAINERS_CONF); default: WORK/containers.conf, "
+                 "written by the agent with an empty default_ulimits");
+  app.add_option("--pull-timeout-s", f.pull_timeout_s,
+                 "Longest an image pull may take before the attempt fails in PREPARING")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

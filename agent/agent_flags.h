@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -25,6 +26,15 @@ struct AgentFlags {
   int grace_period_ms = 10000;  // default SIGTERM -> SIGKILL grace
   int request_timeout_ms = 5000;
   std::string log_level = "info";
+  // Runtimes (runtime_factory.h).
+  std::string runtime;                       // podman | docker | process; empty: auto
+  std::vector<std::string> insecure_registries;
+  std::string podman_oci_runtime = "runc";   // podman --runtime; empty: podman's default
+  std::string podman_cgroup_manager = "cgroupfs";  // podman --cgroup-manager; empty: default
+  std::string podman_root;                   // podman --root; empty: podman's default
+  std::string podman_runroot;                // podman --runroot; empty: podman's default
+  std::string containers_conf;               // empty: WORK/containers.conf, written by the agent
+  int pull_timeout_s = 600;
 };
 
 // Parses argv. `--help` gives kCancelled with the help text as the message;

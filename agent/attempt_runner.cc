@@ -150,7 +150,7 @@ void AttemptRunner::OnCodeUnpacked(ExitInfo info) {
 void AttemptRunner::CheckMasterAddr() {
   bool has_rank0 = false;
   for (int r : command_.ranks) has_rank0 |= (r == 0);
-  if (has_rank0 || command_.master_addr.empty()) return StartRanks();
+  if (has_rank0 || command_.master_addr.empty()) return PrepareImage();
   resolver_ = std::make_unique<boost::asio::ip::tcp::resolver>(io_);
   // Asio resolves on its own thread and completes here.
   resolver_->async_resolve(
@@ -163,8 +163,67 @@ void AttemptRunner::CheckMasterAddr() {
                                "' does not resolve on node " + options_.node_id + ": " +
                                ec.message());
         }
+        PrepareImage();
+      });
+}
+
+void AttemptRunner::PrepareImage() {
+  if (stopping_) return PrepareFailed("stopped before the ranks started");
+  if (!command_.spec.environment || command_.spec.environment->image.empty()) {
+    return StartRanks();
+  }
+  ImageRequest request;
+  request.image = command_.spec.environment->image;
+  request.pull_policy = command_.spec.environment->pull_policy;
+  RankState* first = ranks_.front().get();
+  Status s = OpenLog(*first);
+  if (!s.ok()) return PrepareFailed(s.message());
+  pulling_ = true;
+  runtime_->PrepareImage(
+      request,
+      [this, first, alive = alive_](std::string_view line) {
+        if (*alive && pulling_) AppendAgentLine(*first, line);
+      },
+      [this, alive = alive_](const Status& status) {
+        if (!*alive || !pulling_) return;
+        pulling_ = false;
+        if (!status.ok()) return PrepareFailed(status.message());
         StartRanks();
       });
+}
+
+Status AttemptRunner::OpenLog(RankState& r) {
+  if (r.spool) return Status::Ok();
+  const auto& wd = options_.work_dir;
+  JOBCTL_ASSIGN_OR_RETURN(
+      r.spool,
+      LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
+                     paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
+  int rank = r.rank;
+  r.shipper = std::make_unique<LogShipper>(
+      io_, r.spool.get(),
+      [this, rank](uint64_t first_seq, std::string lines,
+                   std::function<void(Result<uint64_t>)> on_reply) {
+        protocol::LogBatchRequest b;
+        b.node_id = options_.node_id;
+        b.job_id = command_.job_id;
+        b.attempt = command_.attempt;
+        b.rank = rank;
+        b.first_seq = first_seq;
+        b.lines.data = std::move(lines);
+        reporter_->SendLogBatch(std::move(b), std::move(on_reply));
+      },
+      options_.shipper);
+  return Status::Ok();
+}
+
+void AttemptRunner::AppendAgentLine(RankState& r, std::string_view line) {
+  if (!r.spool) return;
+  std::string text = "[jobagent] ";
+  text.append(line);
+  Status s = r.spool->Append({std::string_view(text)});
+  if (!s.ok()) spdlog::error("log spool: {}", s.ToString());
+  r.shipper->Pump();
 }
 
 std::vector<std::string> AttemptRunner::RankEnvironment(int local_rank,
@@ -233,25 +292,7 @@ void AttemptRunner::StartRanks() {
 Status AttemptRunner::StartRank(RankState& r) {
   const auto& wd = options_.work_dir;
   std::string outputs = paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r.rank);
-  JOBCTL_ASSIGN_OR_RETURN(
-      r.spool,
-      LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
-                     paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
-  int rank = r.rank;
-  r.shipper = std::make_unique<LogShipper>(
-      io_, r.spool.get(),
-      [this, rank](uint64_t first_seq, std::string lines,
-                   std::function<void(Result<uint64_t>)> on_reply) {
-        protocol::LogBatchRequest b;
-        b.node_id = options_.node_id;
-        b.job_id = command_.job_id;
-        b.attempt = command_.attempt;
-        b.rank = rank;
-        b.first_seq = first_seq;
-        b.lines.data = std::move(lines);
-        reporter_->SendLogBatch(std::move(b), std::move(on_reply));
-      },
-      options_.shipper);
+  JOBCTL_RETURN_IF_ERROR(OpenLog(r));
 
   {
     RankState* rp = &r;
@@ -277,6 +318,22 @@ Status AttemptRunner::StartRank(RankState& r) {
                    ? paths::AttemptDir(wd, command_.job_id, command_.attempt)
                    : paths::CodeDir(wd, command_.job_id, command_.attempt);
   launch.env = RankEnvironment(r.local_rank, outputs);
+  if (command_.spec.environment) launch.image = command_.spec.environment->image;
+  if (static_cast<size_t>(r.local_rank) < command_.gpus.size()) {
+    launch.gpus = command_.gpus[static_cast<size_t>(r.local_rank)];
+  }
+  launch.mounts = {paths::AttemptDir(wd, command_.job_id, command_.attempt)};
+  for (const auto& [name, input] : command_.spec.inputs) {
+    std::error_code ec;
+    bool is_uri = input.type == "uri_file" || input.type == "uri_folder";
+    if (is_uri && !input.path.empty() && input.path[0] == '/' &&
+        std::filesystem::exists(input.path, ec)) {
+      launch.read_only_mounts.push_back(input.path);
+    }
+  }
+  launch.job_id = command_.job_id;
+  launch.attempt = command_.attempt;
+  launch.rank = r.rank;
   RankState* rp = &r;
   JOBCTL_ASSIGN_OR_RETURN(StartedRank started,
                           runtime_->Start(launch, [this, rp, alive = alive_](ExitInfo info) {
@@ -342,9 +399,24 @@ void AttemptRunner::CloseLogThenReportExit(RankState& r) {
 }
 
 void AttemptRunner::PrepareFailed(const std::string& message) {
+  if (prepare_failed_) return;
+  prepare_failed_ = true;
   preparing_ = false;
+  pulling_ = false;
   spdlog::error("job {} attempt {}: prepare failed: {}", command_.job_id, command_.attempt,
                 message);
+  RankState* first = ranks_.empty() ? nullptr : ranks_.front().get();
+  if (first == nullptr || !first->shipper) return ReportPrepareFailed(message);
+  // The reason goes to the job's log too, shipped before the event.
+  AppendAgentLine(*first, "prepare failed: " + message);
+  first->shipper->Close([this, first, message, alive = alive_] {
+    if (!*alive) return;
+    first->spool->Remove();
+    ReportPrepareFailed(message);
+  });
+}
+
+void AttemptRunner::ReportPrepareFailed(const std::string& message) {
   auto e = Event(-1, "prepare_failed");
   e.exit_code = 1;
   e.message = message;
@@ -372,6 +444,7 @@ void AttemptRunner::Stop(std::chrono::milliseconds grace, const std::string& rea
   if (preparing_ && tar_pid_ > 0 && !(tar_watcher_ && tar_watcher_->exited())) {
     ::kill(tar_pid_, SIGKILL);
   }
+  if (pulling_) return PrepareFailed("stopped while preparing the image");
   SignalAll(SIGTERM);
   kill_timer_.expires_after(grace);
   kill_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {

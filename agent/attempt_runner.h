@@ -4,9 +4,12 @@
 // Start() lays out the work directory (paths.h), unpacks the code archive
 // with `tar -xzf - -C code/` (a child process fed asynchronously), checks
 // that MASTER_ADDR resolves when rank 0 runs elsewhere (prepare_failed
-// otherwise), then starts every local rank through the Runtime with the
-// torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-// NODE_RANK, GROUP_RANK, ROLE_RANK, ROLE_WORLD_SIZE, MASTER_ADDR,
+// otherwise), has the runtime prepare the job's environment image when it
+// names one (pull progress and a prepare failure's reason are written, as
+// lines starting with "[jobagent] ", to the log of this node's first rank;
+// a failure is reported as prepare_failed), then starts every local rank
+// through the Runtime with the torchrun environment (RANK, WORLD_SIZE,
+// LOCAL_RANK, LOCAL_WORLD_SIZE, NODE_RANK, GROUP_RANK, ROLE_RANK, ROLE_WORLD_SIZE, MASTER_ADDR,
 // MASTER_PORT, TORCHELASTIC_RUN_ID), CUDA_VISIBLE_DEVICES when GPUs are
 // assigned, and JOBCTL_* variables; each started rank is reported
 // (`started`). Every rank's stdout and stderr are split into lines, spooled
@@ -99,7 +102,11 @@ class AttemptRunner {
   void UnpackCode();
   void OnCodeUnpacked(ExitInfo info);
   void CheckMasterAddr();
+  void PrepareImage();
   void StartRanks();
+  Status OpenLog(RankState& rank);
+  void AppendAgentLine(RankState& rank, std::string_view line);
+  void ReportPrepareFailed(const std::string& message);
   Status StartRank(RankState& rank);
   void OnRankExit(RankState& rank, ExitInfo info);
   void MaybeFinishRank(RankState& rank);
@@ -119,6 +126,8 @@ class AttemptRunner {
   bool stopping_ = false;
   bool finished_ = false;
   bool preparing_ = false;
+  bool pulling_ = false;
+  bool prepare_failed_ = false;
   boost::asio::steady_timer kill_timer_;
   // Code unpacking.
   pid_t tar_pid_ = -1;

@@ -16,7 +16,7 @@
 #include "agent/agent_flags.h"
 #include "agent/node_resources.h"
 #include "agent/paths.h"
-#include "agent/process_runtime.h"
+#include "agent/runtime_factory.h"
 
 extern char** environ;
 
@@ -76,8 +76,20 @@ int Run(int argc, char** argv) {
 
   boost::asio::io_context io;
   zmq::context_t zmq_context(1);
-  ProcessRuntime runtime(io);
-  Agent agent(io, zmq_context, &runtime, options);
+  auto runtime = MakeRuntime(io, *flags, options.node.id, options.base_env);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "jobagent: %s\n", runtime.status().message().c_str());
+    return 2;
+  }
+  spdlog::info("runtime: {}", runtime->runtime->Name());
+  Agent agent(io, zmq_context, runtime->runtime.get(), options);
+  if (runtime->containers != nullptr) {
+    // Containers a previous agent of this node left behind go first.
+    runtime->containers->RemoveLeftovers([](Result<int> removed) {
+      if (!removed.ok()) spdlog::warn("{}", removed.status().message());
+      else if (*removed > 0) spdlog::info("removed {} leftover container(s)", *removed);
+    });
+  }
   Status s = agent.Start();
   if (!s.ok()) {
     std::fprintf(stderr, "jobagent: --controller: %s\n", s.message().c_str());

@@ -4,6 +4,10 @@ namespace jobctl::agent::paths {
 
 std::string NodeIdFile(const std::string& work_dir) { return work_dir + "/node-id"; }
 
+std::string ContainersConfFile(const std::string& work_dir) {
+  return work_dir + "/containers.conf";
+}
+
 std::string JobsDir(const std::string& work_dir) { return work_dir + "/jobs"; }
 
 std::string AttemptDir(const std::string& work_dir, const std::string& job_id, int attempt) {

@@ -2,6 +2,7 @@
 //
 //   WORK/                                    (--work-dir)
 //   |-- node-id                              the node id, persisted on first start
+//   |-- containers.conf                      podman's configuration (runtime_factory.h)
 //   |-- jobs/
 //   |   `-- <job_id>/
 //   |       `-- attempt-<n>/                 one attempt's work directory
@@ -24,6 +25,7 @@
 namespace jobctl::agent::paths {
 
 std::string NodeIdFile(const std::string& work_dir);
+std::string ContainersConfFile(const std::string& work_dir);
 std::string JobsDir(const std::string& work_dir);
 std::string AttemptDir(const std::string& work_dir, const std::string& job_id, int attempt);
 std::string CodeDir(const std::string& work_dir, const std::string& job_id, int attempt);

@@ -18,6 +18,9 @@ ProcessRuntime::~ProcessRuntime() {
 
 Result<StartedRank> ProcessRuntime::Start(const RankLaunch& launch,
                                           std::function<void(ExitInfo)> on_exit) {
+  if (!launch.image.empty()) {
+    return FailedPreconditionError("the process runtime cannot run image " + launch.image);
+  }
   SpawnOptions options;
   options.argv = {"/bin/sh", "-c", launch.command};
   options.env = launch.env;

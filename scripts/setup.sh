@@ -9,6 +9,8 @@ PKGS=(build-essential cmake pkg-config ccache git tar gzip iproute2 procps pytho
       libgtest-dev libgmock-dev)
 PKGS+=(clang)                # scripts/fuzz.sh: libFuzzer, ASan, UBSan
 PKGS+=(libopenblas0-openmp)  # the OpenMP OpenBLAS that PyTorch uses in bench/trainer
+# Container runtime and the registry the image tests start (docs/runtimes.md).
+PKGS+=(podman runc catatonit uidmap docker-registry busybox-static)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
