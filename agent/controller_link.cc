@@ -42,6 +42,14 @@ Status ControllerLink::Connect() {
     socket_->set(zmq::sockopt::sndhwm, 100000);
     socket_->set(zmq::sockopt::rcvhwm, 100000);
     socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::kMaxFrameBytes));
+    // A partition leaves the TCP connection open with retransmits backing off
+    // (tens of seconds after a long cut). ZMTP heartbeats drop a connection
+    // that stopped answering, and a connect attempt that hangs is abandoned,
+    // so the link is re-made within seconds of the network healing; what was
+    // in flight is resent from the spool (nothing is acknowledged unstored).
+    socket_->set(zmq::sockopt::heartbeat_ivl, kHeartbeatIvlMs);
+    socket_->set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
+    socket_->set(zmq::sockopt::connect_timeout, kConnectTimeoutMs);
     socket_->connect(endpoint_);
     int fd = socket_->get(zmq::sockopt::fd);
     fd_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);

@@ -62,6 +62,10 @@ class ControllerLink {
   const std::string& endpoint() const { return endpoint_; }
 
  private:
+  static constexpr int kHeartbeatIvlMs = 1000;
+  static constexpr int kHeartbeatTimeoutMs = 3000;
+  static constexpr int kConnectTimeoutMs = 2000;
+
   struct Pending {
     std::chrono::steady_clock::time_point deadline;
     ReplyHandler on_reply;

@@ -74,6 +74,12 @@ Status Server::Start() {
     socket_->set(zmq::sockopt::linger, 0);
     socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::kMaxFrameBytes));
     socket_->set(zmq::sockopt::router_mandatory, 0);  // a gone peer's frames are dropped
+    // An agent that reconnects after a partition keeps its routing id: the
+    // new connection takes it over from the old, possibly half-dead, one.
+    socket_->set(zmq::sockopt::router_handover, 1);
+    // Peers that stopped answering are dropped (ZMTP heartbeats).
+    socket_->set(zmq::sockopt::heartbeat_ivl, 1000);
+    socket_->set(zmq::sockopt::heartbeat_timeout, 5000);
     socket_->bind(options_.listen);
     endpoint_ = socket_->get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {

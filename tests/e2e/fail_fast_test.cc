@@ -15,14 +15,25 @@ const std::set<std::string> kTerminal = {"SUCCEEDED", "FAILED", "CANCELLED", "TI
 
 // Each rank records its shell's pid and a background grandchild's pid, then
 // waits; rank `failing_rank` (if >= 0) exits 3 once every rank has started.
-std::string Spec(const std::string& pid_dir, int failing_rank) {
+std::string Spec(const std::string& pid_dir, int failing_rank,
+                 const std::string& failure = "exit 3") {
   return "name: fail-fast\n"
          "command: >-\n"
-         "  echo $$ > " + pid_dir + "/sh-$RANK;\n"
-         "  sleep 300 & echo $! > " + pid_dir + "/child-$RANK;\n"
-         "  if [ \"$RANK\" = \"" + std::to_string(failing_rank) + "\" ]; then\n"
-         "  while [ $(ls " + pid_dir + " | grep -c child) -lt 4 ]; do sleep 0.05; done;\n"
-         "  exit 3; fi;\n"
+         "  echo $$ > " +
+         pid_dir +
+         "/sh-$RANK;\n"
+         "  sleep 300 & echo $! > " +
+         pid_dir +
+         "/child-$RANK;\n"
+         "  if [ \"$RANK\" = \"" +
+         std::to_string(failing_rank) +
+         "\" ]; then\n"
+         "  while [ $(ls " +
+         pid_dir +
+         " | grep -c child) -lt 4 ]; do sleep 0.05; done;\n"
+         "  " +
+         failure +
+         "; fi;\n"
          "  wait\n"
          "resources:\n  instance_count: 2\n"
          "distribution:\n  type: pytorch\n  process_count_per_instance: 2\n";
@@ -59,9 +70,8 @@ class FailFastTest : public ::testing::Test {
   }
   void TearDown() override { KillAll(ReadPids(PidFiles(pid_dir_))); }
 
-  LocalCluster cluster_{ClusterOptions{.heartbeat_timeout_ms = 3000,
-                                       .agent_heartbeat_ms = 200,
-                                       .grace_period_ms = 1000}};
+  LocalCluster cluster_{ClusterOptions{
+      .heartbeat_timeout_ms = 3000, .agent_heartbeat_ms = 200, .grace_period_ms = 1000}};
   std::string pid_dir_;
 };
 
@@ -91,6 +101,18 @@ TEST_F(FailFastTest, CancelStopsEveryRank) {
   auto r = cluster_.Jobctl({"cancel", id});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(cluster_.WaitForState(id, kTerminal), "CANCELLED");
+  EXPECT_TRUE(AllGoneWithin(pids, std::chrono::seconds(2))) << "a process of the job survived";
+}
+
+TEST_F(FailFastTest, OneRankKilledBySigkillStopsEveryRank) {
+  // The failing rank's shell kills itself: no exit code, signal 9.
+  std::string id = cluster_.Submit(Spec(pid_dir_, 2, "kill -9 $$"));
+  ASSERT_EQ(cluster_.WaitForState(id, kTerminal), "FAILED");
+  auto detail = cluster_.GetJob(id);
+  EXPECT_NE(detail.end_reason.find("rank 2"), std::string::npos) << detail.end_reason;
+  EXPECT_NE(detail.end_reason.find("9"), std::string::npos) << detail.end_reason;
+  auto pids = ReadPids(PidFiles(pid_dir_));
+  EXPECT_EQ(pids.size(), 8u);
   EXPECT_TRUE(AllGoneWithin(pids, std::chrono::seconds(2))) << "a process of the job survived";
 }
 

@@ -72,9 +72,10 @@ LocalCluster::~LocalCluster() {
 void LocalCluster::StartController() {
   if (controller_ && controller_->running()) return;
   controller_ = std::make_unique<Subprocess>();
+  std::string listen = options_.listen_any ? "tcp://0.0.0.0:" + std::to_string(port()) : endpoint_;
   std::vector<std::string> argv = {JOBCTLD_PATH,
                                    "--listen",
-                                   endpoint_,
+                                   listen,
                                    "--data-dir",
                                    dir_ + "/controller",
                                    "--heartbeat-timeout-ms",
@@ -85,8 +86,8 @@ void LocalCluster::StartController() {
   if (!controller_->Start(argv, dir_ + "/logs/jobctld.log")) Fail("cannot start jobctld");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    auto r = client_->Call<protocol::PingReply>(protocol::PingRequest{},
-                                                std::chrono::milliseconds(300));
+    auto r =
+        client_->Call<protocol::PingReply>(protocol::PingRequest{}, std::chrono::milliseconds(300));
     if (r.ok()) return;
     if (!controller_->running()) break;
   }
@@ -99,17 +100,27 @@ void LocalCluster::KillController(int sig) {
   controller_->Wait(std::chrono::seconds(10));
 }
 
+int LocalCluster::port() const { return std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1)); }
+
 void LocalCluster::StartAgent(const std::string& node_id, std::vector<std::string> extra_args) {
+  StartAgentVia({}, "127.0.0.1", node_id, std::move(extra_args));
+}
+
+void LocalCluster::StartAgentVia(const std::vector<std::string>& prefix,
+                                 const std::string& controller_host, const std::string& node_id,
+                                 std::vector<std::string> extra_args) {
   auto agent = std::make_unique<Subprocess>();
-  std::vector<std::string> argv = {JOBAGENT_PATH,
-                                   "--controller",
-                                   endpoint_,
-                                   "--node-id",
-                                   node_id,
-                                   "--work-dir",
-                                   dir_ + "/agents/" + node_id,
-                                   "--heartbeat-ms",
-                                   std::to_string(options_.agent_heartbeat_ms)};
+  std::vector<std::string> argv = prefix;
+  std::vector<std::string> agent_argv = {JOBAGENT_PATH,
+                                         "--controller",
+                                         "tcp://" + controller_host + ":" + std::to_string(port()),
+                                         "--node-id",
+                                         node_id,
+                                         "--work-dir",
+                                         dir_ + "/agents/" + node_id,
+                                         "--heartbeat-ms",
+                                         std::to_string(options_.agent_heartbeat_ms)};
+  argv.insert(argv.end(), agent_argv.begin(), agent_argv.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   if (!agent->Start(argv, dir_ + "/logs/" + node_id + ".log")) Fail("cannot start jobagent");
   agents_[node_id] = std::move(agent);

@@ -14,7 +14,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "common/protocol/messages.h"
@@ -28,6 +27,9 @@ struct ClusterOptions {
   int agent_heartbeat_ms = 200;
   int grace_period_ms = 1000;
   std::vector<std::string> controller_args;  // extra jobctld flags (e.g. --config FILE)
+  // Listen on every interface (same port), for agents in network namespaces;
+  // the test's own client still uses 127.0.0.1.
+  bool listen_any = false;
 };
 
 class LocalCluster {
@@ -45,6 +47,12 @@ class LocalCluster {
   // Starts agent `node_id` and waits until the controller lists it READY.
   void StartAgent(const std::string& node_id, std::vector<std::string> extra_args = {});
   void KillAgent(const std::string& node_id, int sig);
+  // Starts an agent through a command prefix (e.g. `ip netns exec NS`) that
+  // reaches the controller at `controller_host` (same port), and waits until
+  // it is READY.
+  void StartAgentVia(const std::vector<std::string>& prefix, const std::string& controller_host,
+                     const std::string& node_id, std::vector<std::string> extra_args = {});
+  int port() const;
 
   // Runs `jobctl --controller ENDPOINT args...`.
   CommandResult Jobctl(std::vector<std::string> args,
