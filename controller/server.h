@@ -34,8 +34,10 @@
 #include "common/protocol/codec.h"
 #include "common/status.h"
 #include "controller/flags.h"
+#include "controller/artifact_store.h"
 #include "controller/job_manager.h"
 #include "controller/log_store.h"
+#include "controller/model_registry.h"
 #include "controller/node_registry.h"
 #include "controller/state_store.h"
 
@@ -129,6 +131,26 @@ class Server : private AgentSender {
   Result<protocol::ReadLogsReply> ReadLogs(const protocol::ReadLogsRequest& request,
                                            bool* has_news);
 
+  // Outputs and the model registry (server_artifacts.cc).
+  Status OpenArtifacts();
+  Result<protocol::OutputsMissingReply> HandleOutputsMissing(
+      const protocol::OutputsMissingRequest&, const Incoming&);
+  Result<protocol::BlobChunkReply> HandleBlobChunk(const protocol::BlobChunkRequest&,
+                                                   const Incoming&);
+  Result<protocol::OkReply> HandleOutputsCommit(const protocol::OutputsCommitRequest&,
+                                                const Incoming&);
+  Result<protocol::ListOutputsReply> HandleListOutputs(const protocol::ListOutputsRequest&,
+                                                       const Incoming&);
+  Result<protocol::ReadBlobReply> HandleReadBlob(const protocol::ReadBlobRequest&,
+                                                 const Incoming&);
+  Result<protocol::RegisterModelReply> HandleRegisterModel(const protocol::RegisterModelRequest&,
+                                                           const Incoming&);
+  Result<protocol::ListModelsReply> HandleListModels(const protocol::ListModelsRequest&,
+                                                     const Incoming&);
+  Result<protocol::GetModelReply> HandleGetModel(const protocol::GetModelRequest&,
+                                                 const Incoming&);
+  Result<ArtifactStore*> Artifacts();
+
   ServerOptions options_;
   zmq::context_t& context_;
   StateStore* store_;
@@ -144,6 +166,8 @@ class Server : private AgentSender {
   std::map<std::string, std::vector<std::string>> node_routes_;  // node id -> ROUTER identity
   std::vector<Outgoing> outbox_;
   std::list<ParkedRead> parked_;
+  std::unique_ptr<ArtifactStore> artifacts_;  // null without a data dir
+  std::unique_ptr<ModelRegistry> models_;
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> malformed_frames_{0};
