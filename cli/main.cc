@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   RegisterJobs(app, global, table);
   RegisterNodes(app, global, table);
   RegisterCluster(app, global, table);
+  RegisterOutputs(app, global, table);
+  RegisterModel(app, global, table);
 
   try {
     app.parse(argc, argv);

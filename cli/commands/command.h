@@ -57,5 +57,7 @@ void RegisterLogs(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterJobs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // list, show, cancel
 void RegisterNodes(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterCluster(CLI::App& app, GlobalOptions& global, CommandTable& table);  // up, down
+void RegisterOutputs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // outputs, download
+void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table);    // model ...
 
 }  // namespace jobctl::cli
