@@ -1,16 +1,15 @@
 #include "agent/outputs_uploader.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
-
-#include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "agent/paths.h"
 #include "common/digest/sha256.h"
@@ -108,14 +107,14 @@ OutputsUploader::~OutputsUploader() {
 
 void OutputsUploader::Start() {
   started_ = std::chrono::steady_clock::now();
-  boost::asio::post(worker_, [this, job = job_, alive = alive_, cancelled = cancelled_,
-                              &io = io_] {
+  boost::asio::post(worker_, [this, job = job_, alive = alive_, cancelled = cancelled_, &io = io_] {
     if (cancelled->load()) return;
     std::vector<std::string> local;
     auto files = ScanOutputs(job, &local);
-    boost::asio::post(io, [this, alive, files = std::move(files), local = std::move(local)]() mutable {
-      if (*alive) OnScanned(std::move(files), std::move(local));
-    });
+    boost::asio::post(io,
+                      [this, alive, files = std::move(files), local = std::move(local)]() mutable {
+                        if (*alive) OnScanned(std::move(files), std::move(local));
+                      });
   });
 }
 
@@ -137,31 +136,30 @@ void OutputsUploader::AskMissing() {
   req.job_id = job_.job_id;
   for (const auto& f : files_) req.blobs.push_back({f.sha256, f.size});
   uint64_t gen = generation_;
-  link_->Call(req, options_.request_timeout,
-              [this, alive = alive_, gen](Result<protocol::Envelope> reply) {
-                if (!*alive || gen != generation_) return;
-                if (!reply.ok()) {
-                  return Retryable(reply.status()) ? Retry(reply.status())
-                                                   : Fail(reply.status().message());
-                }
-                auto r = protocol::DecodeBody<protocol::OutputsMissingReply>(*reply);
-                if (!r.ok()) return Fail(r.status().message());
-                std::map<std::string, size_t> by_sha;
-                for (size_t i = 0; i < files_.size(); ++i) by_sha.emplace(files_[i].sha256, i);
-                wants_.clear();
-                for (const auto& w : r->missing) {
-                  auto it = by_sha.find(w.sha256);
-                  if (it == by_sha.end()) continue;
-                  int64_t offset = std::clamp<int64_t>(w.offset, 0, files_[it->second].size);
-                  wants_.push_back({it->second, offset});
-                }
-                next_want_ = 0;
-                next_offset_ = wants_.empty() ? 0 : wants_[0].offset;
-                blobs_stored_ = 0;
-                in_flight_ = 0;
-                if (wants_.empty()) return Commit("");
-                Pump();
-              });
+  link_->Call(
+      req, options_.request_timeout, [this, alive = alive_, gen](Result<protocol::Envelope> reply) {
+        if (!*alive || gen != generation_) return;
+        if (!reply.ok()) {
+          return Retryable(reply.status()) ? Retry(reply.status()) : Fail(reply.status().message());
+        }
+        auto r = protocol::DecodeBody<protocol::OutputsMissingReply>(*reply);
+        if (!r.ok()) return Fail(r.status().message());
+        std::map<std::string, size_t> by_sha;
+        for (size_t i = 0; i < files_.size(); ++i) by_sha.emplace(files_[i].sha256, i);
+        wants_.clear();
+        for (const auto& w : r->missing) {
+          auto it = by_sha.find(w.sha256);
+          if (it == by_sha.end()) continue;
+          int64_t offset = std::clamp<int64_t>(w.offset, 0, files_[it->second].size);
+          wants_.push_back({it->second, offset});
+        }
+        next_want_ = 0;
+        next_offset_ = wants_.empty() ? 0 : wants_[0].offset;
+        blobs_stored_ = 0;
+        in_flight_ = 0;
+        if (wants_.empty()) return Commit("");
+        Pump();
+      });
 }
 
 void OutputsUploader::Pump() {
@@ -176,15 +174,15 @@ void OutputsUploader::Pump() {
       next_offset_ = next_want_ < wants_.size() ? wants_[next_want_].offset : 0;
     }
     ++in_flight_;
-    boost::asio::post(worker_, [this, path = local_paths_[wants_[want].file], offset, length,
-                                gen = generation_, want, alive = alive_,
-                                cancelled = cancelled_, &io = io_] {
-      if (cancelled->load()) return;
-      auto data = ReadRange(path, offset, length);
-      boost::asio::post(io, [this, alive, gen, want, offset, data = std::move(data)]() mutable {
-        if (*alive) SendChunk(gen, want, offset, std::move(data));
-      });
-    });
+    boost::asio::post(
+        worker_, [this, path = local_paths_[wants_[want].file], offset, length, gen = generation_,
+                  want, alive = alive_, cancelled = cancelled_, &io = io_] {
+          if (cancelled->load()) return;
+          auto data = ReadRange(path, offset, length);
+          boost::asio::post(io, [this, alive, gen, want, offset, data = std::move(data)]() mutable {
+            if (*alive) SendChunk(gen, want, offset, std::move(data));
+          });
+        });
   }
 }
 
@@ -245,26 +243,27 @@ void OutputsUploader::Commit(const std::string& error) {
   if (error.empty()) req.files = files_;
   req.error = error;
   uint64_t gen = generation_;
-  link_->Call(req, options_.request_timeout,
-              [this, alive = alive_, gen, error](Result<protocol::Envelope> reply) {
-                if (!*alive || gen != generation_) return;
-                if (reply.ok()) {
-                  if (error.empty()) {
-                    spdlog::info("job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
-                  }
-                  return Finish();
-                }
-                const Status& s = reply.status();
-                if (Retryable(s) || (error.empty() && s.code() == StatusCode::kFailedPrecondition)) {
-                  // Down, or a blob went missing: ask again what to send.
-                  if (!error.empty()) failure_ = error;
-                  return Retry(s);
-                }
-                if (error.empty()) return Fail(s.message());
-                spdlog::error("job {} attempt {}: controller refused the outputs failure report: {}",
-                              job_.job_id, job_.attempt, s.ToString());
-                Finish();
-              });
+  link_->Call(
+      req, options_.request_timeout,
+      [this, alive = alive_, gen, error](Result<protocol::Envelope> reply) {
+        if (!*alive || gen != generation_) return;
+        if (reply.ok()) {
+          if (error.empty()) {
+            spdlog::info("job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
+          }
+          return Finish();
+        }
+        const Status& s = reply.status();
+        if (Retryable(s) || (error.empty() && s.code() == StatusCode::kFailedPrecondition)) {
+          // Down, or a blob went missing: ask again what to send.
+          if (!error.empty()) failure_ = error;
+          return Retry(s);
+        }
+        if (error.empty()) return Fail(s.message());
+        spdlog::error("job {} attempt {}: controller refused the outputs failure report: {}",
+                      job_.job_id, job_.attempt, s.ToString());
+        Finish();
+      });
 }
 
 void OutputsUploader::Retry(const Status& why) {

@@ -28,16 +28,15 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "agent/controller_link.h"
 #include "common/protocol/messages.h"
@@ -114,7 +113,7 @@ class OutputsUploader {
   std::vector<Want> wants_;  // blobs to send, in order
   size_t next_want_ = 0;     // cursor: blob and offset of the next chunk to read
   int64_t next_offset_ = 0;
-  int in_flight_ = 0;        // chunks being read or awaiting a reply
+  int in_flight_ = 0;  // chunks being read or awaiting a reply
   size_t blobs_stored_ = 0;
   uint64_t generation_ = 0;  // bumped on every restart; stale replies are ignored
   std::string failure_;      // set once a non-retryable error ended the upload

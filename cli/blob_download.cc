@@ -59,8 +59,8 @@ Status BlobDownloader::Download(const DownloadItem& item,
     return s;
   };
   digest::Sha256Stream hash;
-  int64_t requested = 0;  // bytes asked for
-  int64_t written = 0;    // bytes written, in order
+  int64_t requested = 0;                        // bytes asked for
+  int64_t written = 0;                          // bytes written, in order
   std::map<uint64_t, int64_t> pending;          // request id -> offset
   std::map<int64_t, std::string> out_of_order;  // offset -> data
   try {
@@ -71,7 +71,8 @@ Status BlobDownloader::Download(const DownloadItem& item,
         uint64_t id = ++next_id_;
         std::string frame = protocol::Encode(req, id);
         if (!socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
-          return fail(UnavailableError("controller at " + endpoint_ + " is not accepting requests"));
+          return fail(
+              UnavailableError("controller at " + endpoint_ + " is not accepting requests"));
         }
         pending[id] = requested;
         requested += req.length;
@@ -143,9 +144,8 @@ Result<DownloadSummary> BlobDownloader::DownloadAll(const std::vector<DownloadIt
     auto parent = std::filesystem::path(item.dest).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) return UnavailableError("cannot create " + parent.string() + ": " + ec.message());
-    Status s = Download(item, [&](int64_t n) {
-      bar.Update(before + n, summary.files, item.file.path);
-    });
+    Status s =
+        Download(item, [&](int64_t n) { bar.Update(before + n, summary.files, item.file.path); });
     if (!s.ok()) return s;
     before += item.file.size;
     ++summary.files;

@@ -44,7 +44,8 @@ std::string ProgressBar::Render(int64_t done, int64_t total, int files_done, int
   int room = width - static_cast<int>(line.size());
   if (room > 4) {
     std::string name = current;
-    if (static_cast<int>(name.size()) > room) name = "..." + name.substr(name.size() - size_t(room - 3));
+    if (static_cast<int>(name.size()) > room)
+      name = "..." + name.substr(name.size() - size_t(room - 3));
     line += name;
   }
   if (static_cast<int>(line.size()) > width) line.resize(static_cast<size_t>(std::max(0, width)));
@@ -73,8 +74,8 @@ void ProgressBar::Draw(bool force) {
   int width = 100;
   struct winsize ws;
   if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) width = ws.ws_col - 1;
-  std::string line = Render(done_, total_bytes_, files_done_, total_files_, elapsed_seconds(),
-                            current_, width);
+  std::string line =
+      Render(done_, total_bytes_, files_done_, total_files_, elapsed_seconds(), current_, width);
   std::fprintf(stderr, "\r%s\033[K", line.c_str());
   std::fflush(stderr);
 }

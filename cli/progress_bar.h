@@ -25,8 +25,8 @@ class ProgressBar {
 
   static bool StderrIsTerminal();
   // The line for a state, `width` columns at most (exposed for tests).
-  static std::string Render(int64_t done, int64_t total, int files_done, int files,
-                            double seconds, const std::string& current, int width);
+  static std::string Render(int64_t done, int64_t total, int files_done, int files, double seconds,
+                            const std::string& current, int width);
 
  private:
   void Draw(bool force);

@@ -12,8 +12,7 @@ TEST(ProgressBarTest, RenderShowsPercentBytesAndFitsWidth) {
   EXPECT_NE(line.find(" 50%"), std::string::npos) << line;
   EXPECT_NE(line.find("3/10 files"), std::string::npos) << line;
   EXPECT_NE(line.find("model.bin"), std::string::npos) << line;
-  std::string narrow =
-      ProgressBar::Render(1, 2, 0, 1, 0.5, std::string(200, 'x'), 60);
+  std::string narrow = ProgressBar::Render(1, 2, 0, 1, 0.5, std::string(200, 'x'), 60);
   EXPECT_LE(narrow.size(), 60u);
   EXPECT_NE(ProgressBar::Render(0, 0, 0, 0, 0, "", 80).find("100%"), std::string::npos);
 }

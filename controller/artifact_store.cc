@@ -84,8 +84,7 @@ Status ValidateOutputPath(std::string_view path) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<ArtifactStore>> ArtifactStore::Open(std::string data_dir,
-                                                           const Clock* clock,
+Result<std::unique_ptr<ArtifactStore>> ArtifactStore::Open(std::string data_dir, const Clock* clock,
                                                            int64_t partial_idle_ms) {
   for (const std::string& dir :
        {paths::ArtifactsDir(data_dir), paths::BlobsDir(data_dir), paths::BlobTempDir(data_dir)}) {
@@ -208,9 +207,8 @@ Result<protocol::BlobChunkReply> ArtifactStore::PutChunk(const std::string& sha2
 Status ArtifactStore::FinishBlob(const std::string& sha256, Partial& p) {
   std::string got = p.hash.FinishHex();
   if (got != sha256) {
-    return InvalidArgumentError("blob " + sha256.substr(0, 12) +
-                                ": the received bytes hash to " + got.substr(0, 12) +
-                                "; blob discarded");
+    return InvalidArgumentError("blob " + sha256.substr(0, 12) + ": the received bytes hash to " +
+                                got.substr(0, 12) + "; blob discarded");
   }
   std::string temp = paths::BlobTempPath(data_dir_, sha256);
   if (::fdatasync(p.fd) != 0) return ErrnoError("fdatasync " + temp);

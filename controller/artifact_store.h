@@ -70,8 +70,8 @@ class ArtifactStore {
   Result<std::vector<protocol::BlobWant>> Missing(const std::vector<protocol::BlobRef>& blobs);
   // Appends a chunk (see the class comment). A chunk not at the received
   // position is not written: the reply's next_offset says where to resume.
-  Result<protocol::BlobChunkReply> PutChunk(const std::string& sha256, int64_t size,
-                                            int64_t offset, std::string_view data);
+  Result<protocol::BlobChunkReply> PutChunk(const std::string& sha256, int64_t size, int64_t offset,
+                                            std::string_view data);
   // Up to `length` bytes from `offset`; `size` gets the blob's size.
   Result<std::string> ReadBlob(const std::string& sha256, int64_t offset, int64_t length,
                                int64_t* size) const;

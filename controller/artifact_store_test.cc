@@ -99,7 +99,8 @@ TEST_F(ArtifactStoreTest, MissingListsOnlyAbsentBlobsOnceWithResumeOffset) {
 TEST_F(ArtifactStoreTest, DedupeStoredBlobAcceptsAnyChunkWithoutWriting) {
   std::string data(4000, 'd');
   ASSERT_TRUE(Put(data, 4000).ok());
-  auto again = store_->PutChunk(digest::Sha256Hex(data), 4000, 0, std::string_view(data).substr(0, 10));
+  auto again =
+      store_->PutChunk(digest::Sha256Hex(data), 4000, 0, std::string_view(data).substr(0, 10));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->stored);
   EXPECT_EQ(store_->partial_count(), 0u);

@@ -44,8 +44,8 @@ protocol::ModelVersion FromRow(const SqliteStatement& q) {
 
 Status ValidateModelName(const std::string& name) {
   auto ok_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   };
   bool ok = !name.empty() && name.size() <= 128 && ok_char(name[0]) && name[0] != '.' &&
             name[0] != '_' && name[0] != '-';
@@ -77,9 +77,9 @@ Result<protocol::ModelVersion> ModelRegistry::Register(protocol::ModelVersion m)
   m.size = 0;
   for (const auto& f : m.files) m.size += f.size;
   m.created_ms = clock_->NowMillis();
-  JOBCTL_ASSIGN_OR_RETURN(
-      auto ins, db_->Prepare(std::string("INSERT INTO model_versions (") + kColumns +
-                             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  JOBCTL_ASSIGN_OR_RETURN(auto ins,
+                          db_->Prepare(std::string("INSERT INTO model_versions (") + kColumns +
+                                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
   JOBCTL_RETURN_IF_ERROR(ins->Bind(1, m.name)
                              .Bind(2, int64_t{m.version})
                              .Bind(3, m.job_id)
@@ -105,8 +105,8 @@ Result<std::vector<protocol::ModelSummary>> ModelRegistry::List() {
   while (true) {
     JOBCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    out.push_back({q->Text(0), static_cast<int>(q->Int(1)), static_cast<int>(q->Int(2)),
-                   q->Int(3), q->Text(4)});
+    out.push_back({q->Text(0), static_cast<int>(q->Int(1)), static_cast<int>(q->Int(2)), q->Int(3),
+                   q->Text(4)});
   }
   return out;
 }

@@ -1,8 +1,8 @@
 // Handlers for job outputs (agents upload, clients list and read) and the
 // model registry. docs/outputs.md describes the flows.
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "common/job_state.h"
 #include "controller/paths.h"
@@ -145,8 +145,9 @@ Result<protocol::RegisterModelReply> Server::HandleRegisterModel(
   JOBCTL_RETURN_IF_ERROR(ValidateModelName(request.name));
   std::string path = NormalizeOutputPath(request.path);
   if (path.empty()) {
-    return InvalidArgumentError("--path: name a file or folder of the job's outputs, e.g. "
-                                "outputs/model.safetensors");
+    return InvalidArgumentError(
+        "--path: name a file or folder of the job's outputs, e.g. "
+        "outputs/model.safetensors");
   }
   if (Status s = ValidateOutputPath(path); !s.ok()) {
     return InvalidArgumentError("--path: " + s.message());
@@ -175,14 +176,13 @@ Result<protocol::RegisterModelReply> Server::HandleRegisterModel(
       some += (i ? ", " : "") + outputs.files[i].path;
     }
     if (outputs.files.size() > 5) some += ", ...";
-    return InvalidArgumentError("--path: job " + request.job_id + " did not produce outputs/" +
-                                path +
-                                (some.empty() ? " (it has no outputs)" : " (its outputs: " +
-                                                                             some + ")"));
+    return InvalidArgumentError(
+        "--path: job " + request.job_id + " did not produce outputs/" + path +
+        (some.empty() ? " (it has no outputs)" : " (its outputs: " + some + ")"));
   }
   JOBCTL_ASSIGN_OR_RETURN(auto stored, models_->Register(std::move(model)));
-  spdlog::info("model {} version {}: job {} outputs/{}", stored.name, stored.version,
-               stored.job_id, stored.path);
+  spdlog::info("model {} version {}: job {} outputs/{}", stored.name, stored.version, stored.job_id,
+               stored.path);
   return protocol::RegisterModelReply{std::move(stored)};
 }
 

@@ -143,13 +143,13 @@ int RunShow(const GlobalOptions& global, const ModelRefOptions& options) {
     for (const auto& [k, v] : m.tags) tags += (tags.empty() ? "" : ", ") + k + "=" + v;
     std::string versions;
     for (int v : reply.versions) versions += (versions.empty() ? "" : ", ") + std::to_string(v);
-    std::printf("Model:        %s\nVersion:      %d (versions: %s)\nJob:          %s (attempt %d)\n"
-                "Path:         outputs/%s\nSize:         %s in %zu files\nCreated:      %s\n"
-                "Tags:         %s\nDescription:  %s\n\n",
-                m.name.c_str(), m.version, versions.c_str(), m.job_id.c_str(), m.attempt,
-                m.path.c_str(), FormatBytes(m.size).c_str(), m.files.size(),
-                FormatIsoTime(m.created_ms).c_str(), tags.empty() ? "-" : tags.c_str(),
-                m.description.empty() ? "-" : m.description.c_str());
+    std::printf(
+        "Model:        %s\nVersion:      %d (versions: %s)\nJob:          %s (attempt %d)\n"
+        "Path:         outputs/%s\nSize:         %s in %zu files\nCreated:      %s\n"
+        "Tags:         %s\nDescription:  %s\n\n",
+        m.name.c_str(), m.version, versions.c_str(), m.job_id.c_str(), m.attempt, m.path.c_str(),
+        FormatBytes(m.size).c_str(), m.files.size(), FormatIsoTime(m.created_ms).c_str(),
+        tags.empty() ? "-" : tags.c_str(), m.description.empty() ? "-" : m.description.c_str());
     Print(FormatFilesTable(m.files));
     return kExitOk;
   });
@@ -177,20 +177,20 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "The model registry: name a file or folder of a job's outputs as a model version "
       "(1, 2, ...), list, show and download versions");
   model->require_subcommand(1);
-  model->footer("Examples:\n"
-                "  jobctl model register mnist --job 12 --path outputs/model.safetensors "
-                "--tag lr=0.01\n"
-                "  jobctl model list\n  jobctl model show mnist:2\n"
-                "  jobctl model download mnist -d ./models\n\n" +
-                ExitStatusHelp());
+  model->footer(
+      "Examples:\n"
+      "  jobctl model register mnist --job 12 --path outputs/model.safetensors "
+      "--tag lr=0.01\n"
+      "  jobctl model list\n  jobctl model show mnist:2\n"
+      "  jobctl model download mnist -d ./models\n\n" +
+      ExitStatusHelp());
 
   auto reg = std::make_shared<RegisterOptions>();
   CLI::App* cmd = model->add_subcommand(
       "register",
       "Register a file or folder of a finished job's outputs as the next version of NAME "
       "(nothing is copied: the version refers to the job's stored files)");
-  cmd->add_option("name", reg->name,
-                  "Model name: letters, digits, '.', '_', '-' (at most 128)")
+  cmd->add_option("name", reg->name, "Model name: letters, digits, '.', '_', '-' (at most 128)")
       ->required();
   cmd->add_option("--job", reg->job_id, "The job whose outputs hold the model")->required();
   cmd->add_option("--path", reg->path,
@@ -204,11 +204,12 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
                   "description, tags, created, created_ms, size, files}")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  cmd->footer("A path the job did not produce, or a job that does not exist, exits 2 and\n"
-              "registers nothing; a job whose outputs are not ready yet exits 1.\n\n"
-              "Example:\n  jobctl model register mnist --job 12 --path "
-              "outputs/model.safetensors --tag lr=0.01 --description 'MLP 784-512-10'\n\n" +
-              ExitStatusHelp());
+  cmd->footer(
+      "A path the job did not produce, or a job that does not exist, exits 2 and\n"
+      "registers nothing; a job whose outputs are not ready yet exits 1.\n\n"
+      "Example:\n  jobctl model register mnist --job 12 --path "
+      "outputs/model.safetensors --tag lr=0.01 --description 'MLP 784-512-10'\n\n" +
+      ExitStatusHelp());
   table.Add(cmd, [&global, reg] { return RunRegister(global, *reg); });
 
   auto list = std::make_shared<ListModelOptions>();
@@ -243,9 +244,10 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
                   "table (a summary line), or json: {files, bytes, seconds, items}")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  cmd->footer("Examples:\n  jobctl model download mnist -d ./models\n"
-              "  jobctl model download mnist:1 -d /tmp/v1\n\n" +
-              ExitStatusHelp());
+  cmd->footer(
+      "Examples:\n  jobctl model download mnist -d ./models\n"
+      "  jobctl model download mnist:1 -d /tmp/v1\n\n" +
+      ExitStatusHelp());
   table.Add(cmd, [&global, download] { return RunDownload(global, *download); });
 }
 

@@ -32,15 +32,15 @@ struct DownloadCommandOptions {
 void Print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 nlohmann::json OutputsJson(const protocol::ListOutputsReply& r) {
-  return {{"job_id", r.job_id},          {"attempt", r.attempt},
-          {"status", r.status},          {"reason", r.reason},
-          {"nodes", r.nodes},            {"nodes_committed", r.nodes_committed},
+  return {{"job_id", r.job_id},         {"attempt", r.attempt},
+          {"status", r.status},         {"reason", r.reason},
+          {"nodes", r.nodes},           {"nodes_committed", r.nodes_committed},
           {"files", FilesJson(r.files)}};
 }
 
 std::string StatusLine(const protocol::ListOutputsReply& r) {
-  std::string line = "job " + r.job_id + " attempt " + std::to_string(r.attempt) + ": outputs " +
-                     r.status;
+  std::string line =
+      "job " + r.job_id + " attempt " + std::to_string(r.attempt) + ": outputs " + r.status;
   if (r.status == "ready") {
     int64_t bytes = 0;
     for (const auto& f : r.files) bytes += f.size;
@@ -86,10 +86,10 @@ int RunDownload(const GlobalOptions& global, const DownloadCommandOptions& optio
         return FetchAndReport(client, *items, options.output);
       }
       if (reply->status != "uploading" || std::chrono::steady_clock::now() >= deadline) {
-        std::string why = reply->status == "uploading"
-                              ? "still uploading after --wait " + std::to_string(options.wait_s) +
-                                    " s"
-                              : reply->status + (reply->reason.empty() ? "" : ": " + reply->reason);
+        std::string why =
+            reply->status == "uploading"
+                ? "still uploading after --wait " + std::to_string(options.wait_s) + " s"
+                : reply->status + (reply->reason.empty() ? "" : ": " + reply->reason);
         std::fprintf(stderr, "jobctl: job %s: outputs are %s; nothing downloaded\n",
                      options.job_id.c_str(), why.c_str());
         return kExitFailed;
@@ -120,8 +120,7 @@ void RegisterOutputs(CLI::App& app, GlobalOptions& global, CommandTable& table) 
                   "none), reason, nodes, nodes_committed, files: [{path, size, sha256, mode}]}")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  cmd->footer("Examples:\n  jobctl outputs 12\n  jobctl outputs 12 -o json\n\n" +
-              ExitStatusHelp());
+  cmd->footer("Examples:\n  jobctl outputs 12\n  jobctl outputs 12 -o json\n\n" + ExitStatusHelp());
   table.Add(cmd, [&global, outputs] { return RunOutputs(global, *outputs); });
 
   auto download = std::make_shared<DownloadCommandOptions>();

@@ -4,10 +4,9 @@
 // Thread-safety: pure functions, except FetchAndReport (network, disk).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/blob_download.h"
 #include "cli/controller_client.h"

@@ -17,7 +17,8 @@ TEST(Sha256Test, StreamEqualsOneShot) {
   std::string data(3 << 20, 'q');
   for (size_t i = 0; i < data.size(); i += 7) data[i] = static_cast<char>(i);
   Sha256Stream s;
-  for (size_t i = 0; i < data.size(); i += 100000) s.Update(std::string_view(data).substr(i, 100000));
+  for (size_t i = 0; i < data.size(); i += 100000)
+    s.Update(std::string_view(data).substr(i, 100000));
   EXPECT_EQ(s.FinishHex(), Sha256Hex(data));
 }
 
