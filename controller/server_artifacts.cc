@@ -99,6 +99,12 @@ Result<protocol::ListOutputsReply> Server::HandleListOutputs(
     }
   }
   bool live_attempt = attempt == current && !terminal;
+  // Whether the attempt was ever sent to nodes (after a controller restart
+  // the placement of an ended attempt may be unknown; its transitions are not).
+  bool ran = std::any_of(job.transitions.begin(), job.transitions.end(),
+                         [&](const protocol::StateTransition& t) {
+                           return t.attempt == attempt && t.to == "PREPARING";
+                         });
   if (!errors.empty()) {
     reply.status = "failed";
     for (const auto& e : errors) reply.reason += (reply.reason.empty() ? "" : "; ") + e;
@@ -107,7 +113,7 @@ Result<protocol::ListOutputsReply> Server::HandleListOutputs(
   } else if (live_attempt) {
     reply.status = "pending";
     reply.reason = "the attempt has not ended (job " + job.summary.state + ")";
-  } else if (reply.nodes == 0) {
+  } else if (reply.nodes == 0 && !ran) {
     reply.status = "none";
     reply.reason = "no attempt of the job ran";
   } else {

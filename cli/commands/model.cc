@@ -177,6 +177,15 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "The model registry: name a file or folder of a job's outputs as a model version "
       "(1, 2, ...), list, show and download versions");
   model->require_subcommand(1);
+  // `jobctl model VERB`: main runs the group's runner, which runs the verb's.
+  auto verbs = std::make_shared<CommandTable>();
+  table.Add(model, [model, verbs]() -> int {
+    for (const CLI::App* sub : model->get_subcommands()) {
+      if (const Runner* runner = verbs->Find(sub)) return (*runner)();
+    }
+    std::fprintf(stderr, "jobctl: model: no verb given; see jobctl model --help\n");
+    return kExitUsage;
+  });
   model->footer(
       "Examples:\n"
       "  jobctl model register mnist --job 12 --path outputs/model.safetensors "
@@ -210,7 +219,7 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "Example:\n  jobctl model register mnist --job 12 --path "
       "outputs/model.safetensors --tag lr=0.01 --description 'MLP 784-512-10'\n\n" +
       ExitStatusHelp());
-  table.Add(cmd, [&global, reg] { return RunRegister(global, *reg); });
+  verbs->Add(cmd, [&global, reg] { return RunRegister(global, *reg); });
 
   auto list = std::make_shared<ListModelOptions>();
   cmd = model->add_subcommand("list", "List models: latest version, number of versions");
@@ -220,7 +229,7 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   cmd->footer("Example:\n  jobctl model list -o json\n\n" + ExitStatusHelp());
-  table.Add(cmd, [&global, list] { return RunList(global, *list); });
+  verbs->Add(cmd, [&global, list] { return RunList(global, *list); });
 
   auto show = std::make_shared<ModelRefOptions>();
   cmd = model->add_subcommand("show", "Show a model version (the latest without :VERSION)");
@@ -231,7 +240,7 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       ->capture_default_str();
   cmd->footer("Examples:\n  jobctl model show mnist\n  jobctl model show mnist:1 -o json\n\n" +
               ExitStatusHelp());
-  table.Add(cmd, [&global, show] { return RunShow(global, *show); });
+  verbs->Add(cmd, [&global, show] { return RunShow(global, *show); });
 
   auto download = std::make_shared<ModelRefOptions>();
   cmd = model->add_subcommand(
@@ -248,7 +257,7 @@ void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "Examples:\n  jobctl model download mnist -d ./models\n"
       "  jobctl model download mnist:1 -d /tmp/v1\n\n" +
       ExitStatusHelp());
-  table.Add(cmd, [&global, download] { return RunDownload(global, *download); });
+  verbs->Add(cmd, [&global, download] { return RunDownload(global, *download); });
 }
 
 }  // namespace jobctl::cli

@@ -150,7 +150,8 @@ TEST(OutputsTest, RankOneFilesLandUnderRankOneAndFailedJobsUploadToo) {
   std::string failed = cluster.Submit(
       "name: fails\n"
       "command: >-\n"
-      "  if [ \"$RANK\" = 0 ]; then echo partial > $JOBCTL_OUTPUTS_DIR/partial.txt; exit 3; fi\n"
+      "  if [ \"$RANK\" = 0 ]; then echo partial > $JOBCTL_OUTPUTS_DIR/partial.txt; sleep 1;\n"
+      "  exit 3; fi\n"
       "resources:\n  instance_count: 2\n");
   ASSERT_EQ(cluster.WaitForState(failed, kTerminal), "FAILED");
   auto fdl = cluster.Jobctl({"download", failed, "-d", dest + "-failed"});
