@@ -35,6 +35,7 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
 Agent::~Agent() {
   *alive_ = false;
   runners_.clear();
+  uploads_.clear();
   link_.Close();
 }
 
@@ -156,10 +157,13 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   ro.default_grace = options_.default_grace;
   ro.base_env = options_.base_env;
   ro.shipper = options_.shipper;
+  OutputsUploadJob upload{options_.work_dir, options_.node.id, cmd->job_id,   cmd->attempt,
+                          cmd->node_rank,    cmd->num_nodes,   cmd->ranks};
   auto runner = std::make_unique<AttemptRunner>(
-      io_, runtime_, this, std::move(ro), std::move(*cmd), [this, key, alive = alive_] {
+      io_, runtime_, this, std::move(ro), std::move(*cmd), [this, key, upload, alive = alive_] {
         if (!*alive) return;
         runners_.erase(key);
+        StartOutputsUpload(upload);
         CheckShutdown();
       });
   AttemptRunner* r = runner.get();
@@ -256,6 +260,21 @@ void Agent::CheckShutdown() {
   auto cb = std::move(on_shutdown_);
   on_shutdown_ = nullptr;
   boost::asio::post(io_, std::move(cb));
+}
+
+void Agent::StartOutputsUpload(OutputsUploadJob job) {
+  // A stopping agent does not start uploads; the controller shows the
+  // outputs as failed once the node is lost.
+  if (shutting_down_) return;
+  AttemptKey key{job.job_id, job.attempt};
+  if (uploads_.count(key) > 0) return;
+  auto uploader = std::make_unique<OutputsUploader>(io_, &link_, std::move(job), options_.uploads,
+                                                    [this, key, alive = alive_] {
+                                                      if (*alive) uploads_.erase(key);
+                                                    });
+  OutputsUploader* u = uploader.get();
+  uploads_[key] = std::move(uploader);
+  u->Start();
 }
 
 }  // namespace jobctl::agent

@@ -27,6 +27,7 @@
 #include "agent/attempt_reporter.h"
 #include "agent/attempt_runner.h"
 #include "agent/controller_link.h"
+#include "agent/outputs_uploader.h"
 #include "agent/runtime.h"
 #include "common/protocol/messages.h"
 
@@ -42,6 +43,7 @@ struct AgentOptions {
   std::chrono::milliseconds retry_delay{200};
   std::vector<std::string> base_env;  // environment the ranks inherit
   LogShipperOptions shipper;
+  OutputsUploaderOptions uploads;
 };
 
 class Agent final : public AttemptReporter {
@@ -83,6 +85,8 @@ class Agent final : public AttemptReporter {
   void HandleStopAttempt(const protocol::Envelope& envelope);
   void SendNextEvent();
   void CheckShutdown();
+  // Uploads the outputs of an attempt that ended here (outputs_uploader.h).
+  void StartOutputsUpload(OutputsUploadJob job);
 
   boost::asio::io_context& io_;
   Runtime* runtime_;
@@ -90,6 +94,7 @@ class Agent final : public AttemptReporter {
   ControllerLink link_;
   std::map<std::string, void (Agent::*)(const protocol::Envelope&)> push_handlers_;
   std::map<AttemptKey, std::unique_ptr<AttemptRunner>> runners_;
+  std::map<AttemptKey, std::unique_ptr<OutputsUploader>> uploads_;
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer event_retry_timer_;
   boost::asio::steady_timer shutdown_timer_;

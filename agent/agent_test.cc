@@ -16,6 +16,7 @@
 #include "agent/paths.h"
 #include "agent/process_runtime.h"
 #include "agent/test_util.h"
+#include "common/digest/sha256.h"
 #include "common/protocol/log_records.h"
 
 namespace jobctl::agent {
@@ -63,6 +64,10 @@ class FakeController {
   int dropped_batches = 0;
   // Lines stored for the rank when its exited event came.
   std::map<int, size_t> lines_at_exit;
+  // Outputs: blobs by sha256 (complete and partial), manifests committed.
+  std::map<std::string, std::string> blobs;
+  std::map<std::string, std::string> partial_blobs;
+  std::vector<protocol::OutputsCommitRequest> commits;
 
   const protocol::RankEventRequest* FindEvent(int rank, const std::string& event) const {
     for (const auto& e : events) {
@@ -113,6 +118,48 @@ class FakeController {
       protocol::LogBatchReply r;
       r.next_seq = stored.size();
       reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::OutputsMissingRequest::kType) {
+      auto m = *protocol::DecodeBody<protocol::OutputsMissingRequest>(*env);
+      protocol::OutputsMissingReply r;
+      for (const auto& b : m.blobs) {
+        if (!blobs.count(b.sha256)) r.missing.push_back({b.sha256, 0});
+      }
+      reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::BlobChunkRequest::kType) {
+      auto c = *protocol::DecodeBody<protocol::BlobChunkRequest>(*env);
+      std::string& blob = partial_blobs[c.sha256];
+      if (c.offset == static_cast<int64_t>(blob.size())) blob += c.data.data;
+      protocol::BlobChunkReply r;
+      r.next_offset = static_cast<int64_t>(blob.size());
+      if (r.next_offset == c.size) {
+        blobs[c.sha256] = blob;
+        r.stored = true;
+      }
+      reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::OutputsCommitRequest::kType) {
+      commits.push_back(*protocol::DecodeBody<protocol::OutputsCommitRequest>(*env));
+      reply = protocol::Encode(protocol::OkReply{}, env->request_id);
+    } else if (env->type == protocol::OutputsMissingRequest::kType) {
+      auto m = *protocol::DecodeBody<protocol::OutputsMissingRequest>(*env);
+      protocol::OutputsMissingReply r;
+      for (const auto& b : m.blobs) {
+        if (!blobs.count(b.sha256)) r.missing.push_back({b.sha256, 0});
+      }
+      reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::BlobChunkRequest::kType) {
+      auto c = *protocol::DecodeBody<protocol::BlobChunkRequest>(*env);
+      std::string& blob = partial_blobs[c.sha256];
+      if (c.offset == static_cast<int64_t>(blob.size())) blob += c.data.data;
+      protocol::BlobChunkReply r;
+      r.next_offset = static_cast<int64_t>(blob.size());
+      if (r.next_offset == c.size) {
+        blobs[c.sha256] = blob;
+        r.stored = true;
+      }
+      reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::OutputsCommitRequest::kType) {
+      commits.push_back(*protocol::DecodeBody<protocol::OutputsCommitRequest>(*env));
+      reply = protocol::Encode(protocol::OkReply{}, env->request_id);
     } else {
       FAIL() << "unexpected request " << env->type;
     }
@@ -359,6 +406,32 @@ TEST_F(AgentTest, DISABLED_LogThroughputOfOneRank) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(controller_.lines[0].size(), kLines);
   std::printf("%zu lines of 100 bytes in %.2f s: %.0f lines/s\n", kLines, s, kLines / s);
+}
+
+TEST_F(AgentTest, UploadsEachRanksOutputsAfterTheAttemptEnds) {
+  controller_.Push(Command(
+      "head -c 3000000 /dev/zero | tr '\\0' \"$RANK\" > $JOBCTL_OUTPUTS_DIR/w.bin; "
+      "[ $RANK = 0 ] && echo same > $JOBCTL_OUTPUTS_DIR/a && echo same > $JOBCTL_OUTPUTS_DIR/b; "
+      "true",
+      2));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  const auto& c = controller_.commits[0];
+  EXPECT_TRUE(c.error.empty()) << c.error;
+  EXPECT_EQ(c.job_id, "job-1");
+  ASSERT_EQ(c.files.size(), 4u);
+  EXPECT_EQ(c.files[0].path, "a");
+  EXPECT_EQ(c.files[1].path, "b");
+  EXPECT_EQ(c.files[2].path, "rank-1/w.bin");
+  EXPECT_EQ(c.files[3].path, "w.bin");
+  EXPECT_EQ(c.files[0].sha256, c.files[1].sha256);
+  // Every file's bytes arrived (in 1 MiB chunks), each distinct blob once.
+  EXPECT_EQ(controller_.blobs.size(), 3u);
+  for (const auto& f : c.files) {
+    ASSERT_TRUE(controller_.blobs.count(f.sha256)) << f.path;
+    EXPECT_EQ(digest::Sha256Hex(controller_.blobs[f.sha256]), f.sha256);
+    EXPECT_EQ(static_cast<int64_t>(controller_.blobs[f.sha256].size()), f.size);
+  }
+  EXPECT_EQ(c.files[3].size, 3000000);
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   RegisterCluster(app, global, table);
   RegisterPools(app, global, table);
   RegisterMetrics(app, global, table);
+  RegisterOutputs(app, global, table);
+  RegisterModel(app, global, table);
 
   try {
     app.parse(argc, argv);

@@ -24,6 +24,19 @@ std::string LogsDir(std::string_view data_dir) { return Join(data_dir, "logs"); 
 std::string JobLogPath(std::string_view logs_dir, std::string_view job_id) {
   return Join(logs_dir, std::string(job_id) + ".log");
 }
+std::string ArtifactsDir(std::string_view data_dir) { return Join(data_dir, "artifacts"); }
+std::string ArtifactsDbPath(std::string_view data_dir) {
+  return Join(ArtifactsDir(data_dir), "artifacts.db");
+}
+std::string BlobsDir(std::string_view data_dir) { return Join(ArtifactsDir(data_dir), "blobs"); }
+std::string BlobPath(std::string_view data_dir, std::string_view sha256_hex) {
+  return Join(Join(BlobsDir(data_dir), sha256_hex.substr(0, 2)), sha256_hex);
+}
+std::string BlobTempDir(std::string_view data_dir) { return Join(ArtifactsDir(data_dir), "tmp"); }
+std::string BlobTempPath(std::string_view data_dir, std::string_view sha256_hex) {
+  return Join(BlobTempDir(data_dir), std::string(sha256_hex) + ".part");
+}
+std::string ModelsDbPath(std::string_view data_dir) { return Join(data_dir, "models.db"); }
 
 std::string DefaultDataDir() {
   const char* home = std::getenv("HOME");

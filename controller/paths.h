@@ -7,8 +7,15 @@
 //   |-- archives/
 //   |   |-- <sha256>.tar.gz   code archives, content-addressed, immutable
 //   |   `-- tmp/              partial archive writes, renamed into place when complete
-//   `-- logs/
-//       `-- <job_id>.log      append-only job log: log_records.h AppendRecord format
+//   |-- logs/
+//   |   `-- <job_id>.log      append-only job log: log_records.h AppendRecord format
+//   |-- artifacts/
+//   |   |-- artifacts.db      SQLite: output manifests (job, attempt, node) and their files
+//   |   |-- blobs/
+//   |   |   `-- <aa>/<sha256> job output files, content-addressed, immutable
+//   |   `-- tmp/
+//   |       `-- <sha256>.part a blob being received; emptied at start
+//   `-- models.db             SQLite: the model registry (versions refer to blobs)
 //
 // Thread-safety: pure functions, except CreateDataDirLayout (filesystem).
 #pragma once
@@ -26,6 +33,14 @@ std::string ArchiveTempDir(std::string_view data_dir);
 std::string ArchivePath(std::string_view data_dir, std::string_view sha256_hex);
 std::string LogsDir(std::string_view data_dir);
 std::string JobLogPath(std::string_view logs_dir, std::string_view job_id);
+std::string ArtifactsDir(std::string_view data_dir);
+std::string ArtifactsDbPath(std::string_view data_dir);
+std::string BlobsDir(std::string_view data_dir);
+// blobs/<first two hex digits>/<sha256>
+std::string BlobPath(std::string_view data_dir, std::string_view sha256_hex);
+std::string BlobTempDir(std::string_view data_dir);
+std::string BlobTempPath(std::string_view data_dir, std::string_view sha256_hex);
+std::string ModelsDbPath(std::string_view data_dir);
 
 // ~/.local/share/jobctl/controller (or ./jobctl-controller when HOME is unset).
 std::string DefaultDataDir();

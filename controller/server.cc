@@ -54,6 +54,15 @@ void Server::InstallHandlers() {
   Install(&Server::HandleMetricBatch);
   Install(&Server::HandleReadMetrics);
   Install(&Server::HandleMetricSummary);
+  // Outputs and the model registry (server_artifacts.cc).
+  Install(&Server::HandleOutputsMissing);
+  Install(&Server::HandleBlobChunk);
+  Install(&Server::HandleOutputsCommit);
+  Install(&Server::HandleListOutputs);
+  Install(&Server::HandleReadBlob);
+  Install(&Server::HandleRegisterModel);
+  Install(&Server::HandleListModels);
+  Install(&Server::HandleGetModel);
   handlers_[std::string(protocol::ReadLogsRequest::kType)] =
       [this](const Incoming& in, const protocol::Envelope& envelope) {
         auto request = protocol::DecodeBody<protocol::ReadLogsRequest>(envelope);
@@ -68,6 +77,7 @@ void Server::InstallHandlers() {
 
 Status Server::Start() {
   JOBCTL_RETURN_IF_ERROR(jobs_.Load());
+  JOBCTL_RETURN_IF_ERROR(OpenArtifacts());
   started_ms_ = clock_->NowMillis();
   try {
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);

@@ -36,10 +36,12 @@
 #include "controller/autoscaler.h"
 #include "controller/config.h"
 #include "controller/flags.h"
+#include "controller/artifact_store.h"
 #include "controller/job_manager.h"
 #include "controller/log_store.h"
 #include "controller/memory_metric_store.h"
 #include "controller/metric_store.h"
+#include "controller/model_registry.h"
 #include "controller/node_registry.h"
 #include "controller/state_store.h"
 
@@ -154,6 +156,25 @@ class Server : private AgentSender {
                                                        const Incoming&);
   Result<protocol::MetricSummaryReply> HandleMetricSummary(const protocol::MetricSummaryRequest&,
                                                            const Incoming&);
+  // Outputs and the model registry (server_artifacts.cc).
+  Status OpenArtifacts();
+  Result<protocol::OutputsMissingReply> HandleOutputsMissing(
+      const protocol::OutputsMissingRequest&, const Incoming&);
+  Result<protocol::BlobChunkReply> HandleBlobChunk(const protocol::BlobChunkRequest&,
+                                                   const Incoming&);
+  Result<protocol::OkReply> HandleOutputsCommit(const protocol::OutputsCommitRequest&,
+                                                const Incoming&);
+  Result<protocol::ListOutputsReply> HandleListOutputs(const protocol::ListOutputsRequest&,
+                                                       const Incoming&);
+  Result<protocol::ReadBlobReply> HandleReadBlob(const protocol::ReadBlobRequest&,
+                                                 const Incoming&);
+  Result<protocol::RegisterModelReply> HandleRegisterModel(const protocol::RegisterModelRequest&,
+                                                           const Incoming&);
+  Result<protocol::ListModelsReply> HandleListModels(const protocol::ListModelsRequest&,
+                                                     const Incoming&);
+  Result<protocol::GetModelReply> HandleGetModel(const protocol::GetModelRequest&,
+                                                 const Incoming&);
+  Result<ArtifactStore*> Artifacts();
 
   ServerOptions options_;
   zmq::context_t& context_;
@@ -170,6 +191,8 @@ class Server : private AgentSender {
   std::map<std::string, std::vector<std::string>> node_routes_;  // node id -> ROUTER identity
   std::vector<Outgoing> outbox_;
   std::list<ParkedRead> parked_;
+  std::unique_ptr<ArtifactStore> artifacts_;  // null without a data dir
+  std::unique_ptr<ModelRegistry> models_;
 
   std::unique_ptr<Autoscaler> autoscaler_;
   int64_t last_pool_tick_ms_ = 0;

@@ -58,5 +58,7 @@ void RegisterJobs(CLI::App& app, GlobalOptions& global, CommandTable& table);  /
 void RegisterNodes(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterCluster(CLI::App& app, GlobalOptions& global, CommandTable& table);  // up, down
 void RegisterPools(CLI::App& app, GlobalOptions& global, CommandTable& table);
+void RegisterOutputs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // outputs, download
+void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table);    // model ...
 
 }  // namespace jobctl::cli

@@ -60,7 +60,31 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options) {
   return WithClient(global, [&](ControllerClient& client) {
     auto reply = client.Call<protocol::GetJobReply>(protocol::GetJobRequest{options.job_id});
     if (!reply.ok()) return ReportError(reply.status(), client.endpoint());
-    Print(options.output == "json" ? DumpJson(JobDetailJson(reply->job)) : FormatJobDetail(reply->job));
+    // The outputs' status (docs/outputs.md); left out when it cannot be read.
+    auto outputs = client.Call<protocol::ListOutputsReply>(
+        protocol::ListOutputsRequest{options.job_id, 0});
+    if (options.output == "json") {
+      auto j = JobDetailJson(reply->job);
+      if (outputs.ok()) {
+        j["outputs"] = {{"status", outputs->status},
+                        {"reason", outputs->reason},
+                        {"files", outputs->files.size()}};
+      }
+      Print(DumpJson(j));
+      return kExitOk;
+    }
+    Print(FormatJobDetail(reply->job));
+    if (outputs.ok()) {
+      int64_t bytes = 0;
+      for (const auto& f : outputs->files) bytes += f.size;
+      std::string line = "Outputs:  " + outputs->status;
+      if (outputs->status == "ready") {
+        line += " (" + std::to_string(outputs->files.size()) + " files, " + FormatBytes(bytes) +
+                "; jobctl outputs " + options.job_id + ")";
+      }
+      if (!outputs->reason.empty()) line += ": " + outputs->reason;
+      Print(line + "\n");
+    }
     return kExitOk;
   });
 }
@@ -105,7 +129,7 @@ void RegisterJobs(CLI::App& app, GlobalOptions& global, CommandTable& table) {
   cmd->add_option("-o,--output", show->output,
                   "table (human form), or json: the list fields plus spec, transitions (with "
                   "time as ISO-8601), pending_reason, end_reason, nodes, master_addr, "
-                  "master_port, ranks")
+                  "master_port, ranks, outputs {status, reason, files}")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   cmd->footer("Examples:\n  jobctl show 12\n  jobctl show 12 -o json\n\n" + ExitStatusHelp());

@@ -408,5 +408,206 @@ struct ListPoolsReply {
   std::vector<PoolInfo> pools;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListPoolsReply, pools)
+// ------------------------------------------------- outputs and model registry
+//
+// Outputs: when its part of an attempt has ended, an agent asks which blobs
+// the controller lacks (outputs_missing), streams those in chunks
+// (blob_chunk, a window of a few in flight, each acknowledged), then commits
+// its manifest (outputs_commit). Clients list a job's outputs (list_outputs)
+// and read blobs by range (read_blob). docs/outputs.md describes the flows.
+
+// One file of a job's outputs. `path` is relative to the job's outputs:
+// global rank 0's files at the top, rank N's under "rank-N/".
+struct OutputFile {
+  std::string path;
+  int64_t size = 0;
+  std::string sha256;  // lowercase hex
+  uint32_t mode = 0644;  // permission bits
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OutputFile, path, size, sha256, mode)
+
+struct BlobRef {
+  std::string sha256;
+  int64_t size = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BlobRef, sha256, size)
+
+// A blob the controller lacks; `offset` bytes of it are already held (a
+// resumed upload sends from there).
+struct BlobWant {
+  std::string sha256;
+  int64_t offset = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BlobWant, sha256, offset)
+
+// Agent -> controller: which of these blobs must be sent?
+struct OutputsMissingRequest {
+  static constexpr std::string_view kType = "outputs_missing";
+  std::string node_id;
+  std::string job_id;
+  std::vector<BlobRef> blobs;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OutputsMissingRequest, node_id, job_id, blobs)
+
+struct OutputsMissingReply {
+  static constexpr std::string_view kType = "outputs_missing_reply";
+  std::vector<BlobWant> missing;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OutputsMissingReply, missing)
+
+// Agent -> controller: bytes [offset, offset + data.size()) of blob `sha256`
+// of `size` bytes in all. Chunks of one blob are sent in order; the chunk
+// that completes the blob makes the controller check the digest and store
+// the blob (a mismatch discards it: INVALID_ARGUMENT).
+struct BlobChunkRequest {
+  static constexpr std::string_view kType = "blob_chunk";
+  std::string node_id;
+  std::string job_id;
+  std::string sha256;
+  int64_t size = 0;
+  int64_t offset = 0;
+  Blob data;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BlobChunkRequest, node_id, job_id, sha256, size,
+                                                offset, data)
+
+// next_offset: the bytes the controller now holds (the sender rewinds to it
+// when it differs from what it sent); stored: the blob is complete and checked.
+struct BlobChunkReply {
+  static constexpr std::string_view kType = "blob_chunk_reply";
+  int64_t next_offset = 0;
+  bool stored = false;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BlobChunkReply, next_offset, stored)
+
+// Agent -> controller: this node's outputs of the attempt, every blob
+// stored. With `error` set, the node could not upload them (the job's
+// outputs become "failed: ERROR"). Replied with OkReply once stored.
+struct OutputsCommitRequest {
+  static constexpr std::string_view kType = "outputs_commit";
+  std::string node_id;
+  std::string job_id;
+  int attempt = 0;
+  int node_rank = 0;
+  int num_nodes = 1;
+  std::vector<OutputFile> files;
+  std::string error;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OutputsCommitRequest, node_id, job_id, attempt,
+                                                node_rank, num_nodes, files, error)
+
+// Client -> controller: a job's outputs. attempt 0: the latest attempt that
+// ran.
+struct ListOutputsRequest {
+  static constexpr std::string_view kType = "list_outputs";
+  std::string job_id;
+  int attempt = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListOutputsRequest, job_id, attempt)
+
+// status: "pending" (the attempt still runs), "uploading", "ready",
+// "failed" (reason says why) or "none" (no attempt ran).
+struct ListOutputsReply {
+  static constexpr std::string_view kType = "list_outputs_reply";
+  std::string job_id;
+  int attempt = 0;
+  std::string status;
+  std::string reason;
+  int nodes = 0;            // nodes of the attempt
+  int nodes_committed = 0;  // nodes whose outputs are stored
+  std::vector<OutputFile> files;  // sorted by path; complete only when ready
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListOutputsReply, job_id, attempt, status, reason,
+                                                nodes, nodes_committed, files)
+
+// Client -> controller: bytes [offset, offset + length) of a stored blob
+// (fewer at its end). length is capped at 8 MiB.
+struct ReadBlobRequest {
+  static constexpr std::string_view kType = "read_blob";
+  std::string sha256;
+  int64_t offset = 0;
+  int64_t length = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadBlobRequest, sha256, offset, length)
+
+struct ReadBlobReply {
+  static constexpr std::string_view kType = "read_blob_reply";
+  int64_t size = 0;  // the whole blob's size
+  Blob data;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadBlobReply, size, data)
+
+// A registered model version: a file or folder of one job's outputs. Its
+// files refer to the job's blobs (nothing is copied).
+struct ModelVersion {
+  std::string name;
+  int version = 0;
+  std::string job_id;
+  int attempt = 0;
+  std::string path;  // relative to the job's outputs
+  std::string description;
+  std::map<std::string, std::string> tags;
+  int64_t created_ms = 0;
+  int64_t size = 0;               // bytes of every file
+  std::vector<OutputFile> files;  // paths relative to the job's outputs
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelVersion, name, version, job_id, attempt,
+                                                path, description, tags, created_ms, size, files)
+
+struct RegisterModelRequest {
+  static constexpr std::string_view kType = "register_model";
+  std::string name;
+  std::string job_id;
+  std::string path;  // "model.safetensors" or "outputs/model.safetensors"; a file or a folder
+  std::map<std::string, std::string> tags;
+  std::string description;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RegisterModelRequest, name, job_id, path, tags,
+                                                description)
+
+struct RegisterModelReply {
+  static constexpr std::string_view kType = "register_model_reply";
+  ModelVersion model;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RegisterModelReply, model)
+
+// Every model's latest version (files omitted), by name.
+struct ListModelsRequest {
+  static constexpr std::string_view kType = "list_models";
+};
+inline void to_json(nlohmann::json& j, const ListModelsRequest&) { j = nlohmann::json::object(); }
+inline void from_json(const nlohmann::json&, ListModelsRequest&) {}
+
+struct ModelSummary {
+  std::string name;
+  int latest_version = 0;
+  int versions = 0;
+  int64_t updated_ms = 0;
+  std::string description;  // of the latest version
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelSummary, name, latest_version, versions,
+                                                updated_ms, description)
+
+struct ListModelsReply {
+  static constexpr std::string_view kType = "list_models_reply";
+  std::vector<ModelSummary> models;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ListModelsReply, models)
+
+// One version (version 0: the latest) with its files, and the numbers of
+// every version of the model.
+struct GetModelRequest {
+  static constexpr std::string_view kType = "get_model";
+  std::string name;
+  int version = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GetModelRequest, name, version)
+
+struct GetModelReply {
+  static constexpr std::string_view kType = "get_model_reply";
+  ModelVersion model;
+  std::vector<int> versions;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GetModelReply, model, versions)
 
 }  // namespace jobctl::protocol

@@ -70,6 +70,13 @@ class LocalCluster {
   bool WaitForNodeState(const std::string& node_id, const std::string& state,
                         std::chrono::milliseconds timeout);
 
+  // Process ids of the controller and of an agent (-1 when not started).
+  pid_t ControllerPid() const { return controller_ ? controller_->pid() : -1; }
+  pid_t AgentPid(const std::string& node_id) const {
+    auto it = agents_.find(node_id);
+    return it == agents_.end() ? -1 : it->second->pid();
+  }
+
   // The text of a daemon's log file, for failure messages.
   std::string DaemonLog(const std::string& name) const;
 
