@@ -1,13 +1,12 @@
 #include "agent/attempt_runner.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
-
-#include <filesystem>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
+#include <filesystem>
 
 #include "agent/paths.h"
 #include "common/job_spec/job_spec_parser.h"
@@ -86,7 +85,7 @@ void AttemptRunner::Start() {
 void AttemptRunner::Prepare() {
   const auto& wd = options_.work_dir;
   Status s = MakeDirs(paths::AttemptDir(wd, command_.job_id, command_.attempt));
-  if (s.ok()) s = MakeDirs(paths::SpoolAttemptDir(wd, command_.job_id, command_.attempt));
+  // The spool directory is made by LogSpool when a rank first prints.
   for (const auto& r : ranks_) {
     if (s.ok()) s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
   }
@@ -233,9 +232,8 @@ Status AttemptRunner::StartRank(RankState& r) {
   const auto& wd = options_.work_dir;
   std::string outputs = paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r.rank);
   JOBCTL_ASSIGN_OR_RETURN(
-      r.spool,
-      LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
-                     paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
+      r.spool, LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
+                              paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
   int rank = r.rank;
   r.shipper = std::make_unique<LogShipper>(
       io_, r.spool.get(),
@@ -338,8 +336,8 @@ void AttemptRunner::SignalAll(int signal) {
 void AttemptRunner::Stop(std::chrono::milliseconds grace, const std::string& reason) {
   if (stopping_) return;
   stopping_ = true;
-  spdlog::info("job {} attempt {}: stopping ({}), grace {} ms", command_.job_id,
-               command_.attempt, reason, grace.count());
+  spdlog::info("job {} attempt {}: stopping ({}), grace {} ms", command_.job_id, command_.attempt,
+               reason, grace.count());
   if (preparing_ && tar_pid_ > 0 && !(tar_watcher_ && tar_watcher_->exited())) {
     ::kill(tar_pid_, SIGKILL);
   }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "common/protocol/log_records.h"
 
@@ -22,7 +23,8 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -43,12 +45,15 @@ Status WriteAll(int fd, const char* data, size_t len, const std::string& path) {
 
 Result<std::unique_ptr<LogSpool>> LogSpool::Open(std::string log_path, std::string ack_path,
                                                  size_t memory_window) {
-  int fd = ::open(log_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot open spool file", log_path);
-  int ack_fd = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (ack_fd < 0) {
+  // Files that are not there yet are created by the first Flush/Ack that
+  // has something to write: most short ranks print nothing, and then the
+  // spool costs no file (nor directory) at all.
+  int fd = ::open(log_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT) return ErrnoStatus("cannot open spool file", log_path);
+  int ack_fd = ::open(ack_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (ack_fd < 0 && errno != ENOENT) {
     Status s = ErrnoStatus("cannot open spool ack file", ack_path);
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
     return s;
   }
   std::unique_ptr<LogSpool> spool(
@@ -66,15 +71,14 @@ LogSpool::LogSpool(std::string log_path, std::string ack_path, size_t memory_win
       ack_fd_(ack_fd) {}
 
 LogSpool::~LogSpool() {
-  if (fd_ >= 0) {
-    (void)Flush();
-    ::close(fd_);
-  }
+  if (!removed_) (void)Flush();
+  if (fd_ >= 0) ::close(fd_);
   if (ack_fd_ >= 0) ::close(ack_fd_);
 }
 
 Status LogSpool::Recover() {
   offsets_[0] = 0;
+  if (fd_ < 0) return Status::Ok();  // nothing spooled yet
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", log_path_);
   uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -110,7 +114,7 @@ Status LogSpool::Recover() {
     return ErrnoStatus("cannot seek", log_path_);
   }
   char ack[8];
-  if (::pread(ack_fd_, ack, 8, 0) == 8) {
+  if (ack_fd_ >= 0 && ::pread(ack_fd_, ack, 8, 0) == 8) {
     uint64_t seq = 0;
     std::memcpy(&seq, ack, 8);
     acked_seq_ = std::min(seq, next_seq_);
@@ -134,6 +138,7 @@ Status LogSpool::Append(const std::vector<std::string_view>& lines) {
 
 Status LogSpool::Flush() {
   if (flushed_offset_ == end_offset_) return Status::Ok();
+  JOBCTL_RETURN_IF_ERROR(CreateIfMissing(log_path_, &fd_));
   size_t start = static_cast<size_t>(flushed_offset_ - tail_offset_);
   JOBCTL_RETURN_IF_ERROR(WriteAll(fd_, tail_.data() + start, tail_.size() - start, log_path_));
   flushed_offset_ = end_offset_;
@@ -157,8 +162,8 @@ Status LogSpool::ReadBytes(uint64_t offset, size_t len, std::string* out) {
     out->resize(from_file);
     size_t got = 0;
     while (got < from_file) {
-      ssize_t n = ::pread(fd_, out->data() + got, from_file - got,
-                          static_cast<off_t>(offset + got));
+      ssize_t n =
+          ::pread(fd_, out->data() + got, from_file - got, static_cast<off_t>(offset + got));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return ErrnoStatus("cannot read back", log_path_);
       got += static_cast<size_t>(n);
@@ -181,7 +186,8 @@ Result<uint64_t> LogSpool::OffsetOf(uint64_t seq) {
   std::string header;
   while (cur_seq < seq) {
     JOBCTL_RETURN_IF_ERROR(ReadBytes(offset, 4, &header));
-    if (header.size() < 4) return InternalError("spool " + log_path_ + " is shorter than its index");
+    if (header.size() < 4)
+      return InternalError("spool " + log_path_ + " is shorter than its index");
     offset += 4 + GetU32(header.data());
     ++cur_seq;
   }
@@ -238,13 +244,28 @@ Status LogSpool::Ack(uint64_t seq) {
       punched_offset_ = to;
     }
   }
+  JOBCTL_RETURN_IF_ERROR(CreateIfMissing(ack_path_, &ack_fd_));
   char buf[8];
   std::memcpy(buf, &acked_seq_, 8);
   if (::pwrite(ack_fd_, buf, 8, 0) != 8) return ErrnoStatus("cannot write", ack_path_);
   return Status::Ok();
 }
 
+Status LogSpool::CreateIfMissing(const std::string& path, int* fd) {
+  if (*fd >= 0) return Status::Ok();
+  if (removed_) return InternalError("spool " + path + " used after Remove()");
+  *fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    *fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  }
+  if (*fd < 0) return ErrnoStatus("cannot create spool file", path);
+  return Status::Ok();
+}
+
 void LogSpool::Remove() {
+  removed_ = true;
   if (fd_ >= 0) ::close(fd_);
   if (ack_fd_ >= 0) ::close(ack_fd_);
   fd_ = ack_fd_ = -1;
