@@ -1,12 +1,13 @@
 #include "agent/attempt_runner.h"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include "agent/paths.h"
 #include "common/job_spec/job_spec_parser.h"
@@ -232,8 +233,9 @@ Status AttemptRunner::StartRank(RankState& r) {
   const auto& wd = options_.work_dir;
   std::string outputs = paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r.rank);
   JOBCTL_ASSIGN_OR_RETURN(
-      r.spool, LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
-                              paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
+      r.spool,
+      LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
+                     paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
   int rank = r.rank;
   r.shipper = std::make_unique<LogShipper>(
       io_, r.spool.get(),
@@ -336,8 +338,8 @@ void AttemptRunner::SignalAll(int signal) {
 void AttemptRunner::Stop(std::chrono::milliseconds grace, const std::string& reason) {
   if (stopping_) return;
   stopping_ = true;
-  spdlog::info("job {} attempt {}: stopping ({}), grace {} ms", command_.job_id, command_.attempt,
-               reason, grace.count());
+  spdlog::info("job {} attempt {}: stopping ({}), grace {} ms", command_.job_id,
+               command_.attempt, reason, grace.count());
   if (preparing_ && tar_pid_ > 0 && !(tar_watcher_ && tar_watcher_->exited())) {
     ::kill(tar_pid_, SIGKILL);
   }

@@ -23,8 +23,7 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -162,8 +161,8 @@ Status LogSpool::ReadBytes(uint64_t offset, size_t len, std::string* out) {
     out->resize(from_file);
     size_t got = 0;
     while (got < from_file) {
-      ssize_t n =
-          ::pread(fd_, out->data() + got, from_file - got, static_cast<off_t>(offset + got));
+      ssize_t n = ::pread(fd_, out->data() + got, from_file - got,
+                          static_cast<off_t>(offset + got));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return ErrnoStatus("cannot read back", log_path_);
       got += static_cast<size_t>(n);
@@ -186,8 +185,7 @@ Result<uint64_t> LogSpool::OffsetOf(uint64_t seq) {
   std::string header;
   while (cur_seq < seq) {
     JOBCTL_RETURN_IF_ERROR(ReadBytes(offset, 4, &header));
-    if (header.size() < 4)
-      return InternalError("spool " + log_path_ + " is shorter than its index");
+    if (header.size() < 4) return InternalError("spool " + log_path_ + " is shorter than its index");
     offset += 4 + GetU32(header.data());
     ++cur_seq;
   }

@@ -1,7 +1,6 @@
 #include "controller/job_manager.h"
 
 #include <fcntl.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <spdlog/spdlog.h>
 
 #include "common/protocol/codec.h"
 #include "controller/paths.h"
@@ -88,14 +89,8 @@ Status JobManager::Load() {
       }
       for (size_t k = 0; k < job.placement.nodes.size(); ++k) {
         const NodePlacement& np = job.placement.nodes[k];
-        Hold hold{job.record.id,
-                  job.record.attempt,
-                  np.node_id,
-                  np.gpus,
-                  np.cpus,
-                  np.memory_bytes,
-                  k == 0 ? job.placement.master_port : 0,
-                  {}};
+        Hold hold{job.record.id, job.record.attempt, np.node_id, np.gpus, np.cpus,
+                  np.memory_bytes, k == 0 ? job.placement.master_port : 0, {}};
         for (int r : np.ranks) {
           if (job.ranks[static_cast<size_t>(r)].phase != RankPhase::kExited) {
             hold.live_ranks.insert(r);
@@ -256,9 +251,9 @@ void JobManager::StartAttempt(Job& job, const JobPlacement& placement) {
   job.pending_reason.clear();
   job.record.placement_json = PlacementToJson(placement);
   job.record.attempt_started_ms = clock_->NowMillis();
-  Transition(job, JobState::kPreparing,
-             "placed on " + JoinNodes(placement) + "; master " + placement.master_addr + ":" +
-                 std::to_string(placement.master_port));
+  Transition(job, JobState::kPreparing, "placed on " + JoinNodes(placement) + "; master " +
+                                            placement.master_addr + ":" +
+                                            std::to_string(placement.master_port));
   const JobSpec& spec = job.record.spec;
   for (size_t k = 0; k < placement.nodes.size(); ++k) {
     const NodePlacement& np = placement.nodes[k];
@@ -332,7 +327,8 @@ Status JobManager::OnRankEvent(const protocol::RankEventRequest& e) {
   }
   Job* job = FindJob(e.job_id);
   if (job == nullptr) return NotFoundError("rank_event: job " + e.job_id + " does not exist");
-  if (e.event != "prepare_failed" && (e.rank < 0 || e.rank >= job->record.spec.WorldSize())) {
+  if (e.event != "prepare_failed" &&
+      (e.rank < 0 || e.rank >= job->record.spec.WorldSize())) {
     return InvalidArgumentError("rank_event: rank " + std::to_string(e.rank) + " of job " +
                                 e.job_id + " is out of range");
   }
@@ -347,8 +343,8 @@ Status JobManager::OnRankEvent(const protocol::RankEventRequest& e) {
       it->live_ranks.erase(e.rank);
       if (it->live_ranks.empty()) ReleaseHold(e.job_id, e.attempt, e.node_id);
     }
-    RankExitRecord exit{e.job_id, e.attempt,          e.rank, e.node_id, e.exit_code,
-                        e.signal, clock_->NowMillis()};
+    RankExitRecord exit{e.job_id, e.attempt, e.rank, e.node_id, e.exit_code, e.signal,
+                        clock_->NowMillis()};
     NoteStoreError(store_->AddRankExit(exit), "storing a rank exit");
   }
   if (!AttemptLive(e.job_id, e.attempt)) return Status::Ok();  // a late or duplicate event
@@ -389,8 +385,7 @@ Status JobManager::OnRankEvent(const protocol::RankEventRequest& e) {
     if (job->record.state == JobState::kPreparing) {
       Transition(*job, JobState::kRunning, "all ranks started");
     }
-    job->record.end_reason =
-        "all " + std::to_string(job->ranks.size()) + " ranks exited with code 0";
+    job->record.end_reason = "all " + std::to_string(job->ranks.size()) + " ranks exited with code 0";
     Transition(*job, JobState::kSucceeded, job->record.end_reason);
     dirty_ = true;
   }

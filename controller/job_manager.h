@@ -54,8 +54,8 @@ struct JobManagerOptions {
 class JobManager {
  public:
   // Every pointer must outlive the manager.
-  JobManager(JobManagerOptions options, StateStore* store, NodeRegistry* nodes, AgentSender* sender,
-             const Clock* clock);
+  JobManager(JobManagerOptions options, StateStore* store, NodeRegistry* nodes,
+             AgentSender* sender, const Clock* clock);
 
   // Loads jobs from the store (at start). Live attempts keep their state and
   // wait for their nodes to re-register.
@@ -106,7 +106,7 @@ class JobManager {
     uint64_t number = 0;
     std::string pending_reason;
     uint64_t reason_pass = 0;  // the Schedule() pass that set pending_reason
-    JobPlacement placement;    // current attempt; empty nodes while queued
+    JobPlacement placement;  // current attempt; empty nodes while queued
     std::vector<RankRuntime> ranks;
   };
   struct Hold {

@@ -39,8 +39,8 @@ int FreePort(const NodeCapacity& n, PortRange range) {
   return 0;
 }
 
-std::string PendingReason(const JobRequest& j, const std::vector<NodeCapacity>& nodes, int fitting,
-                          bool no_port) {
+std::string PendingReason(const JobRequest& j, const std::vector<NodeCapacity>& nodes,
+                          int fitting, bool no_port) {
   std::string where = j.pool.empty() ? "(any pool)" : "in pool " + j.pool;
   std::vector<std::string> needs;
   if (j.gpus_per_node > 0) {
@@ -73,7 +73,8 @@ using Shape = std::tuple<std::string, int, int, double, int64_t>;
 
 }  // namespace
 
-std::vector<std::vector<int>> Scheduler::SplitGpus(const std::vector<int>& gpus, int local_ranks) {
+std::vector<std::vector<int>> Scheduler::SplitGpus(const std::vector<int>& gpus,
+                                                   int local_ranks) {
   std::vector<std::vector<int>> out(static_cast<size_t>(std::max(local_ranks, 0)));
   if (gpus.empty() || local_ranks <= 0) return out;
   int g = static_cast<int>(gpus.size());
@@ -124,8 +125,8 @@ ScheduleResult Scheduler::Schedule(std::vector<JobRequest> queue,
       if (static_cast<int>(chosen.size()) == job.nodes && have_master) break;
     }
     if (static_cast<int>(chosen.size()) < job.nodes || !have_master || job.nodes <= 0) {
-      std::string reason =
-          PendingReason(job, nodes, fitting, fitting >= job.nodes && job.nodes > 0 && !have_master);
+      std::string reason = PendingReason(job, nodes, fitting,
+                                         fitting >= job.nodes && job.nodes > 0 && !have_master);
       failed[shape] = reason;
       result.pending[job.job_id] = reason;
       continue;

@@ -50,8 +50,8 @@ struct JobRequest {
 struct NodePlacement {
   std::string node_id;
   std::string address;
-  std::vector<int> ranks;                   // global ranks, by local rank
-  std::vector<int> gpus;                    // every GPU index held on this node
+  std::vector<int> ranks;              // global ranks, by local rank
+  std::vector<int> gpus;               // every GPU index held on this node
   std::vector<std::vector<int>> rank_gpus;  // GPU indices per local rank
   double cpus = 0;
   int64_t memory_bytes = 0;
@@ -65,9 +65,9 @@ struct JobPlacement {
 };
 
 struct ScheduleResult {
-  std::vector<JobPlacement> placements;        // in the order they were made
-  std::map<std::string, std::string> pending;  // job id -> why it is not placed
-  std::vector<NodeCapacity> remaining;         // the nodes after these placements
+  std::vector<JobPlacement> placements;           // in the order they were made
+  std::map<std::string, std::string> pending;     // job id -> why it is not placed
+  std::vector<NodeCapacity> remaining;            // the nodes after these placements
 };
 
 class Scheduler {
