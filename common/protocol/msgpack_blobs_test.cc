@@ -73,7 +73,9 @@ TEST(MsgpackBlobsTest, TruncatedAndCorruptFramesAreDiscardedLikeNlohmann) {
     json fast = ParseMsgpackWithBlobs(f);
     json plain = Plain(f);
     EXPECT_EQ(fast.is_discarded(), plain.is_discarded()) << round;
-    if (!fast.is_discarded() && !plain.is_discarded()) EXPECT_EQ(fast, plain) << round;
+    if (!fast.is_discarded() && !plain.is_discarded()) {
+      EXPECT_EQ(fast, plain) << round;
+    }
   }
 }
 
