@@ -454,7 +454,9 @@ void JobManager::OnNodeLost(const std::string& node_id, int64_t silence_ms) {
                holds_.end());
   // EndAttempt changes live_: walk a copy.
   for (uint64_t number : std::vector<uint64_t>(live_.begin(), live_.end())) {
-    Job& job = jobs_.at(number);
+    auto found = jobs_.find(number);
+    if (found == jobs_.end()) continue;
+    Job& job = found->second;
     if (!AttemptLive(job.record.id, job.record.attempt)) continue;
     bool uses = std::any_of(job.placement.nodes.begin(), job.placement.nodes.end(),
                             [&](const NodePlacement& np) { return np.node_id == node_id; });
@@ -468,14 +470,16 @@ void JobManager::CheckTimeouts() {
   // Only jobs with a live attempt can time out; EndAttempt changes live_.
   std::vector<uint64_t> expired;
   for (uint64_t number : live_) {
-    const Job& job = jobs_.at(number);
+    auto found = jobs_.find(number);
+    if (found == jobs_.end()) continue;
+    const Job& job = found->second;
     int64_t limit_s = job.record.spec.limits.timeout_seconds;
     if (limit_s > 0 && now - job.record.attempt_started_ms >= limit_s * 1000) {
       expired.push_back(number);
     }
   }
   for (uint64_t number : expired) {
-    Job& job = jobs_.at(number);
+    Job& job = jobs_.find(number)->second;  // found just above
     int64_t limit_s = job.record.spec.limits.timeout_seconds;
     if (limit_s <= 0 || !AttemptLive(job.record.id, job.record.attempt)) continue;
     if (now - job.record.attempt_started_ms >= limit_s * 1000) {
@@ -569,7 +573,8 @@ void JobManager::Schedule() {
     if (!room) break;
     std::vector<JobRequest> chunk;
     for (; it != queued_.end() && chunk.size() < chunk_size; ++it) {
-      chunk.push_back(RequestOf(jobs_.at(it->second)));
+      auto found = jobs_.find(it->second);
+      if (found != jobs_.end()) chunk.push_back(RequestOf(found->second));
     }
     chunk_size *= 2;
     ScheduleResult result = scheduler_.Schedule(std::move(chunk), std::move(capacity));

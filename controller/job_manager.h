@@ -158,6 +158,7 @@ class JobManager {
   // Indexes kept by Track() so that per-iteration work does not walk every
   // job ever submitted: QUEUED jobs in scheduling order (higher priority
   // first, then older), the CPUs each asks for, and jobs with a live attempt.
+  // Code that erases a job from jobs_ must Untrack it first.
   std::set<std::pair<int64_t, uint64_t>> queued_;  // (-priority, number)
   std::multiset<double> queued_cpus_;
   std::set<uint64_t> live_;
