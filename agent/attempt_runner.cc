@@ -86,7 +86,7 @@ void AttemptRunner::Start() {
 void AttemptRunner::Prepare() {
   const auto& wd = options_.work_dir;
   Status s = MakeDirs(paths::AttemptDir(wd, command_.job_id, command_.attempt));
-  if (s.ok()) s = MakeDirs(paths::SpoolAttemptDir(wd, command_.job_id, command_.attempt));
+  // The spool directory is made by LogSpool when a rank first prints.
   for (const auto& r : ranks_) {
     if (s.ok()) s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
   }

@@ -48,7 +48,7 @@ LogReader::LogReader(boost::asio::io_context& io, int fd, LinesSink sink,
       splitter_(protocol::kMaxLineBytes),
       sink_(std::move(sink)),
       on_eof_(std::move(on_eof)),
-      buffer_(kReadBytes) {
+      buffer_(new char[kReadBytes]) {
   ReadMore();
 }
 
@@ -60,13 +60,13 @@ LogReader::~LogReader() {
 
 void LogReader::ReadMore() {
   stream_.async_read_some(
-      boost::asio::buffer(buffer_),
+      boost::asio::buffer(buffer_.get(), kReadBytes),
       [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
         if (!*alive) return;
         std::vector<std::string_view> lines;
         owned_.clear();
-        const char* begin = buffer_.data();
-        const char* end = begin + buffer_.size();
+        const char* begin = buffer_.get();
+        const char* end = begin + kReadBytes;
         auto collect = [&](std::string_view line) {
           // Views into buffer_ stay valid for the sink call; a line built in
           // the splitter's own buffer is copied (a deque keeps addresses).
@@ -76,7 +76,7 @@ void LogReader::ReadMore() {
             lines.push_back(owned_.emplace_back(line));
           }
         };
-        if (n > 0) splitter_.Feed(std::string_view(buffer_.data(), n), collect);
+        if (n > 0) splitter_.Feed(std::string_view(buffer_.get(), n), collect);
         if (ec) splitter_.Finish(collect);
         if (!lines.empty()) sink_(lines);
         if (ec) {

@@ -63,7 +63,8 @@ class LogReader {
   LineSplitter splitter_;
   LinesSink sink_;
   std::function<void()> on_eof_;
-  std::vector<char> buffer_;
+  // Not zero-filled: a rank that prints little touches few of its pages.
+  std::unique_ptr<char[]> buffer_;
   std::deque<std::string> owned_;  // lines that spanned reads, owned for the sink call
   bool eof_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "common/protocol/log_records.h"
 
@@ -43,12 +44,15 @@ Status WriteAll(int fd, const char* data, size_t len, const std::string& path) {
 
 Result<std::unique_ptr<LogSpool>> LogSpool::Open(std::string log_path, std::string ack_path,
                                                  size_t memory_window) {
-  int fd = ::open(log_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot open spool file", log_path);
-  int ack_fd = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (ack_fd < 0) {
+  // Files that are not there yet are created by the first Flush/Ack that
+  // has something to write: most short ranks print nothing, and then the
+  // spool costs no file (nor directory) at all.
+  int fd = ::open(log_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT) return ErrnoStatus("cannot open spool file", log_path);
+  int ack_fd = ::open(ack_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (ack_fd < 0 && errno != ENOENT) {
     Status s = ErrnoStatus("cannot open spool ack file", ack_path);
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
     return s;
   }
   std::unique_ptr<LogSpool> spool(
@@ -66,15 +70,14 @@ LogSpool::LogSpool(std::string log_path, std::string ack_path, size_t memory_win
       ack_fd_(ack_fd) {}
 
 LogSpool::~LogSpool() {
-  if (fd_ >= 0) {
-    (void)Flush();
-    ::close(fd_);
-  }
+  if (!removed_) (void)Flush();
+  if (fd_ >= 0) ::close(fd_);
   if (ack_fd_ >= 0) ::close(ack_fd_);
 }
 
 Status LogSpool::Recover() {
   offsets_[0] = 0;
+  if (fd_ < 0) return Status::Ok();  // nothing spooled yet
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", log_path_);
   uint64_t size = static_cast<uint64_t>(st.st_size);
@@ -110,7 +113,7 @@ Status LogSpool::Recover() {
     return ErrnoStatus("cannot seek", log_path_);
   }
   char ack[8];
-  if (::pread(ack_fd_, ack, 8, 0) == 8) {
+  if (ack_fd_ >= 0 && ::pread(ack_fd_, ack, 8, 0) == 8) {
     uint64_t seq = 0;
     std::memcpy(&seq, ack, 8);
     acked_seq_ = std::min(seq, next_seq_);
@@ -134,6 +137,7 @@ Status LogSpool::Append(const std::vector<std::string_view>& lines) {
 
 Status LogSpool::Flush() {
   if (flushed_offset_ == end_offset_) return Status::Ok();
+  JOBCTL_RETURN_IF_ERROR(CreateIfMissing(log_path_, &fd_));
   size_t start = static_cast<size_t>(flushed_offset_ - tail_offset_);
   JOBCTL_RETURN_IF_ERROR(WriteAll(fd_, tail_.data() + start, tail_.size() - start, log_path_));
   flushed_offset_ = end_offset_;
@@ -238,13 +242,28 @@ Status LogSpool::Ack(uint64_t seq) {
       punched_offset_ = to;
     }
   }
+  JOBCTL_RETURN_IF_ERROR(CreateIfMissing(ack_path_, &ack_fd_));
   char buf[8];
   std::memcpy(buf, &acked_seq_, 8);
   if (::pwrite(ack_fd_, buf, 8, 0) != 8) return ErrnoStatus("cannot write", ack_path_);
   return Status::Ok();
 }
 
+Status LogSpool::CreateIfMissing(const std::string& path, int* fd) {
+  if (*fd >= 0) return Status::Ok();
+  if (removed_) return InternalError("spool " + path + " used after Remove()");
+  *fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    *fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  }
+  if (*fd < 0) return ErrnoStatus("cannot create spool file", path);
+  return Status::Ok();
+}
+
 void LogSpool::Remove() {
+  removed_ = true;
   if (fd_ >= 0) ::close(fd_);
   if (ack_fd_ >= 0) ::close(ack_fd_);
   fd_ = ack_fd_ = -1;

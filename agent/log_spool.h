@@ -31,7 +31,7 @@ class LogSpool {
  public:
   static constexpr size_t kDefaultMemoryWindow = 8u << 20;
 
-  // Opens (creating when missing) the spool at `log_path`, recovering the
+  // Opens (files are created when first written) the spool at `log_path`, recovering the
   // lines and the acknowledged position a previous run left there. A torn
   // last record (the agent died mid-write) is cut off.
   static Result<std::unique_ptr<LogSpool>> Open(std::string log_path, std::string ack_path,
@@ -71,12 +71,15 @@ class LogSpool {
   Status ReadBytes(uint64_t offset, size_t len, std::string* out);
   Result<uint64_t> OffsetOf(uint64_t seq);
   void TrimMemory();
+  // Opens `path` into *fd, creating it (and its directory) when *fd < 0.
+  Status CreateIfMissing(const std::string& path, int* fd);
 
   std::string log_path_;
   std::string ack_path_;
   size_t memory_window_;
   int fd_ = -1;
-  int ack_fd_ = -1;
+  int ack_fd_ = -1;  // fd_ and ack_fd_ are -1 until there is something to write
+  bool removed_ = false;
   uint64_t next_seq_ = 0;
   uint64_t acked_seq_ = 0;
   uint64_t end_offset_ = 0;      // file size including buffered bytes

@@ -138,5 +138,41 @@ TEST_F(LogSpoolTest, TornLastRecordIsCutOnReopen) {
   EXPECT_EQ((*s)->next_seq(), 9u);
 }
 
+TEST_F(LogSpoolTest, CreatesItsFilesAndDirectoryOnlyWhenThereIsSomethingToKeep) {
+  const std::string sub = dir_ + "/job/attempt-1";
+  const std::string log_path = sub + "/rank-0.log";
+  const std::string ack_path = sub + "/rank-0.ack";
+  {
+    auto s = LogSpool::Open(log_path, ack_path);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_TRUE((*s)->Flush().ok());
+    EXPECT_FALSE(std::filesystem::exists(sub));  // a silent rank costs no file
+    (*s)->Remove();
+  }
+  EXPECT_FALSE(std::filesystem::exists(sub));
+  {
+    auto s = LogSpool::Open(log_path, ack_path);
+    ASSERT_TRUE(s.ok());
+    AppendN(**s, 0, 10);
+    ASSERT_TRUE((*s)->Flush().ok());
+    EXPECT_TRUE(std::filesystem::exists(log_path));
+    ASSERT_TRUE((*s)->Ack(4).ok());
+    EXPECT_TRUE(std::filesystem::exists(ack_path));
+  }
+  // Reopened: the lines and the acknowledged position are recovered.
+  auto s = LogSpool::Open(log_path, ack_path);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->next_seq(), 10u);
+  EXPECT_EQ((*s)->acked_seq(), 4u);
+  std::string packed;
+  auto n = (*s)->Read(4, 1 << 20, &packed);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 6u);
+  EXPECT_EQ(Unpack(packed).front(), "line 4");
+  (*s)->Remove();
+  EXPECT_FALSE(std::filesystem::exists(log_path));
+  EXPECT_FALSE(std::filesystem::exists(ack_path));
+}
+
 }  // namespace
 }  // namespace jobctl::agent

@@ -17,6 +17,8 @@
 #include "agent/node_resources.h"
 #include "agent/paths.h"
 #include "agent/runtime_factory.h"
+#include "agent/process_runtime.h"
+#include "common/malloc_tuning.h"
 
 extern char** environ;
 
@@ -36,6 +38,7 @@ int Run(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(flags->log_level));
   ::signal(SIGPIPE, SIG_IGN);
+  TuneMallocForLargeBuffers();
 
   auto node_id = ResolveNodeId(flags->node_id, paths::NodeIdFile(flags->work_dir));
   if (!node_id.ok()) {

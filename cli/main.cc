@@ -7,9 +7,11 @@
 #include "cli/commands/command.h"
 #include "cli/commands/experiment_list.h"
 #include "cli/exit_codes.h"
+#include "common/malloc_tuning.h"
 
 int main(int argc, char** argv) {
   using namespace jobctl::cli;
+  jobctl::TuneMallocForLargeBuffers();
   CLI::App app{"jobctl: submit and watch distributed training jobs, and run a local cluster"};
   app.require_subcommand(1);
   GlobalOptions global;

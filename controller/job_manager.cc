@@ -100,7 +100,7 @@ Status JobManager::Load() {
       }
     }
     uint64_t number = job.number;
-    jobs_.emplace(number, std::move(job));
+    Track(jobs_.emplace(number, std::move(job)).first->second);
   }
   started_steady_ms_ = clock_->SteadyMillis();
   dirty_ = true;
@@ -143,7 +143,9 @@ void JobManager::Transition(Job& job, JobState to, const std::string& reason) {
   }
   spdlog::info("job {} attempt {}: {} -> {}: {}", job.record.id, job.record.attempt, t.from, t.to,
                reason);
+  Untrack(job);
   job.record.state = to;
+  Track(job);
   NoteStoreError(store_->AddTransition(job.record.id, t), "storing a transition");
   Persist(job);
 }
@@ -202,13 +204,18 @@ Result<std::string> JobManager::Submit(const protocol::SubmitJobRequest& request
                job.record.spec.name, job.record.spec.NodeCount(),
                job.record.spec.ProcessesPerNode());
   std::string id = job.record.id;
-  jobs_.emplace(job.number, std::move(job));
+  Track(jobs_.emplace(job.number, std::move(job)).first->second);
   dirty_ = true;
   return id;
 }
 
 void JobManager::RevertBatchSubmits() {
-  for (uint64_t number : batch_submits_) jobs_.erase(number);
+  for (uint64_t number : batch_submits_) {
+    auto it = jobs_.find(number);
+    if (it == jobs_.end()) continue;
+    Untrack(it->second);
+    jobs_.erase(it);
+  }
   batch_submits_.clear();
   auto last = store_->LastJobId();
   if (last.ok()) last_job_id_ = *last;
@@ -445,7 +452,11 @@ void JobManager::OnNodeLost(const std::string& node_id, int64_t silence_ms) {
   holds_.erase(std::remove_if(holds_.begin(), holds_.end(),
                               [&](const Hold& h) { return h.node_id == node_id; }),
                holds_.end());
-  for (auto& [number, job] : jobs_) {
+  // EndAttempt changes live_: walk a copy.
+  for (uint64_t number : std::vector<uint64_t>(live_.begin(), live_.end())) {
+    auto found = jobs_.find(number);
+    if (found == jobs_.end()) continue;
+    Job& job = found->second;
     if (!AttemptLive(job.record.id, job.record.attempt)) continue;
     bool uses = std::any_of(job.placement.nodes.begin(), job.placement.nodes.end(),
                             [&](const NodePlacement& np) { return np.node_id == node_id; });
@@ -456,7 +467,19 @@ void JobManager::OnNodeLost(const std::string& node_id, int64_t silence_ms) {
 
 void JobManager::CheckTimeouts() {
   int64_t now = clock_->NowMillis();
-  for (auto& [number, job] : jobs_) {
+  // Only jobs with a live attempt can time out; EndAttempt changes live_.
+  std::vector<uint64_t> expired;
+  for (uint64_t number : live_) {
+    auto found = jobs_.find(number);
+    if (found == jobs_.end()) continue;
+    const Job& job = found->second;
+    int64_t limit_s = job.record.spec.limits.timeout_seconds;
+    if (limit_s > 0 && now - job.record.attempt_started_ms >= limit_s * 1000) {
+      expired.push_back(number);
+    }
+  }
+  for (uint64_t number : expired) {
+    Job& job = jobs_.find(number)->second;  // found just above
     int64_t limit_s = job.record.spec.limits.timeout_seconds;
     if (limit_s <= 0 || !AttemptLive(job.record.id, job.record.attempt)) continue;
     if (now - job.record.attempt_started_ms >= limit_s * 1000) {
@@ -491,29 +514,85 @@ void JobManager::Tick() {
   if (dirty_) Schedule();
 }
 
+JobRequest JobManager::RequestOf(const Job& job) const {
+  const JobSpec& s = job.record.spec;
+  // Without cpus_per_node a rank holds one CPU (as Slurm's default), so a
+  // node never runs more ranks than it has CPUs.
+  double cpus = s.resources.cpus_per_node > 0 ? s.resources.cpus_per_node
+                                              : static_cast<double>(s.ProcessesPerNode());
+  return JobRequest{job.record.id,
+                    job.record.priority,
+                    job.number,
+                    s.compute,
+                    s.NodeCount(),
+                    s.ProcessesPerNode(),
+                    s.resources.gpus_per_node,
+                    cpus,
+                    s.resources.memory_per_node_bytes};
+}
+
+void JobManager::Track(const Job& job) {
+  // SCALING jobs wait for nodes a pool is provisioning; they are scheduled
+  // like QUEUED ones as soon as nodes fit.
+  if (job.record.state == JobState::kQueued || job.record.state == JobState::kScaling) {
+    if (queued_.insert({-static_cast<int64_t>(job.record.priority), job.number}).second) {
+      queued_cpus_.insert(RequestOf(job).cpus_per_node);
+    }
+  } else if (job.record.state == JobState::kPreparing || job.record.state == JobState::kRunning) {
+    live_.insert(job.number);
+  }
+}
+
+void JobManager::Untrack(const Job& job) {
+  if (queued_.erase({-static_cast<int64_t>(job.record.priority), job.number}) > 0) {
+    auto it = queued_cpus_.find(RequestOf(job).cpus_per_node);
+    if (it != queued_cpus_.end()) queued_cpus_.erase(it);
+  }
+  live_.erase(job.number);
+}
+
+// Incremental pass: the queue is walked in order in growing chunks, each
+// scheduled against the capacity the previous chunks left, and the walk stops
+// as soon as no ready node has the CPUs the smallest queued job asks for
+// (every job asks for some CPUs, so nothing further can fit). With a long
+// queue on a full cluster a pass costs O(placements), not O(queue). The
+// result is the one a single pass over the whole queue gives: the scheduler
+// only ever shrinks capacity, so splitting its input changes nothing. Jobs
+// the walk did not reach keep their reason from the pass that reached them;
+// Get() recomputes it when that pass is not the last one.
 void JobManager::Schedule() {
   dirty_ = false;
-  std::vector<JobRequest> queue;
-  for (const auto& [number, job] : jobs_) {
-    if (job.record.state != JobState::kQueued && job.record.state != JobState::kScaling) continue;
-    const JobSpec& s = job.record.spec;
-    // Without cpus_per_node a rank holds one CPU (as Slurm's default), so a
-    // node never runs more ranks than it has CPUs.
-    double cpus = s.resources.cpus_per_node > 0 ? s.resources.cpus_per_node
-                                                : static_cast<double>(s.ProcessesPerNode());
-    queue.push_back(JobRequest{job.record.id, job.record.priority, number, s.compute,
-                               s.NodeCount(), s.ProcessesPerNode(), s.resources.gpus_per_node,
-                               cpus, s.resources.memory_per_node_bytes});
-  }
-  if (queue.empty()) return;
-  ScheduleResult result = scheduler_.Schedule(std::move(queue), Capacities());
-  for (const auto& placement : result.placements) {
-    Job* job = FindJob(placement.job_id);
-    if (job != nullptr) StartAttempt(*job, placement);
-  }
-  for (const auto& [job_id, reason] : result.pending) {
-    Job* job = FindJob(job_id);
-    if (job != nullptr) job->pending_reason = reason;
+  if (queued_.empty()) return;
+  ++schedule_pass_;
+  std::vector<NodeCapacity> capacity = Capacities();
+  size_t chunk_size = 32;
+  auto it = queued_.begin();
+  while (it != queued_.end()) {
+    const double smallest = queued_cpus_.empty() ? 0 : *queued_cpus_.begin();
+    bool room = std::any_of(capacity.begin(), capacity.end(), [&](const NodeCapacity& n) {
+      return n.ready && n.free_cpus + 1e-9 >= smallest;
+    });
+    if (!room) break;
+    std::vector<JobRequest> chunk;
+    for (; it != queued_.end() && chunk.size() < chunk_size; ++it) {
+      auto found = jobs_.find(it->second);
+      if (found != jobs_.end()) chunk.push_back(RequestOf(found->second));
+    }
+    chunk_size *= 2;
+    ScheduleResult result = scheduler_.Schedule(std::move(chunk), std::move(capacity));
+    capacity = std::move(result.remaining);
+    // StartAttempt moves the job out of queued_; `it` points past the chunk,
+    // so it stays valid.
+    for (const auto& placement : result.placements) {
+      Job* job = FindJob(placement.job_id);
+      if (job != nullptr) StartAttempt(*job, placement);
+    }
+    for (auto& [job_id, reason] : result.pending) {
+      Job* job = FindJob(job_id);
+      if (job == nullptr) continue;
+      job->pending_reason = std::move(reason);
+      job->reason_pass = schedule_pass_;
+    }
   }
 }
 

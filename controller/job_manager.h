@@ -119,6 +119,7 @@ class JobManager {
     JobRecord record;
     uint64_t number = 0;
     std::string pending_reason;
+    uint64_t reason_pass = 0;  // the Schedule() pass that set pending_reason
     JobPlacement placement;  // current attempt; empty nodes while queued
     std::vector<RankRuntime> ranks;
   };
@@ -146,6 +147,11 @@ class JobManager {
   void ReleaseHold(const std::string& job_id, int attempt, const std::string& node_id);
   bool AttemptLive(const std::string& job_id, int attempt) const;
   std::vector<NodeCapacity> Capacities() const;
+  JobRequest RequestOf(const Job& job) const;
+  // Keep queued_/live_ in step with a job's state: Untrack before a change,
+  // Track after it.
+  void Track(const Job& job);
+  void Untrack(const Job& job);
   void Schedule();
   void CheckTimeouts();
   void CheckMissingNodesAfterRestart();
@@ -163,6 +169,14 @@ class JobManager {
   uint64_t last_job_id_ = 0;
   std::vector<uint64_t> batch_submits_;
   bool dirty_ = true;  // something changed that may let a queued job run
+  // Indexes kept by Track() so that per-iteration work does not walk every
+  // job ever submitted: QUEUED jobs in scheduling order (higher priority
+  // first, then older), the CPUs each asks for, and jobs with a live attempt.
+  // Code that erases a job from jobs_ must Untrack it first.
+  std::set<std::pair<int64_t, uint64_t>> queued_;  // (-priority, number)
+  std::multiset<double> queued_cpus_;
+  std::set<uint64_t> live_;
+  uint64_t schedule_pass_ = 0;
   int64_t started_steady_ms_ = 0;
   bool restart_check_done_ = false;
   uint64_t store_errors_ = 0;

@@ -6,9 +6,12 @@ namespace jobctl::controller {
 
 std::vector<JobManager::WaitingJob> JobManager::WaitingJobs() const {
   std::vector<WaitingJob> out;
-  for (const auto& [number, job] : jobs_) {
+  out.reserve(queued_.size());
+  for (const auto& [neg_priority, number] : queued_) {  // QUEUED and SCALING jobs
+    auto found = jobs_.find(number);
+    if (found == jobs_.end()) continue;
+    const Job& job = found->second;
     JobState s = job.record.state;
-    if (s != JobState::kQueued && s != JobState::kScaling) continue;
     out.push_back(WaitingJob{job.record.id, job.record.spec.compute, job.record.spec.NodeCount(),
                              s == JobState::kScaling});
   }

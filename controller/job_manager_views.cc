@@ -57,6 +57,12 @@ Result<protocol::JobDetail> JobManager::Get(const std::string& job_id) const {
   JOBCTL_ASSIGN_OR_RETURN(d.transitions, store_->LoadTransitions(job_id));
   if (job->record.state == JobState::kQueued || job->record.state == JobState::kScaling) {
     d.pending_reason = job->pending_reason;
+    if (job->record.state == JobState::kQueued && job->reason_pass != schedule_pass_) {
+      // The last pass stopped before this job (the cluster was full): say
+      // why it does not fit the free capacity now.
+      ScheduleResult now = scheduler_.Schedule({RequestOf(*job)}, Capacities());
+      if (auto p = now.pending.find(job_id); p != now.pending.end()) d.pending_reason = p->second;
+    }
   }
   d.end_reason = job->record.end_reason;
   d.master_addr = job->placement.master_addr;

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "common/malloc_tuning.h"
 #include "controller/config.h"
 #include "controller/flags.h"
 #include "controller/log_store.h"
@@ -102,6 +103,7 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  jobctl::TuneMallocForLargeBuffers();
   jobctl::controller::ControllerFlags flags;
   CLI::App app{"jobctld: the jobctl controller (API, state, scheduler, logs)"};
   app.set_version_flag("--version", JOBCTL_VERSION);

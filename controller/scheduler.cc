@@ -157,6 +157,7 @@ ScheduleResult Scheduler::Schedule(std::vector<JobRequest> queue,
     }
     result.placements.push_back(std::move(placement));
   }
+  result.remaining = std::move(nodes);
   return result;
 }
 

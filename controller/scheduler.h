@@ -67,6 +67,7 @@ struct JobPlacement {
 struct ScheduleResult {
   std::vector<JobPlacement> placements;           // in the order they were made
   std::map<std::string, std::string> pending;     // job id -> why it is not placed
+  std::vector<NodeCapacity> remaining;            // the nodes after these placements
 };
 
 class Scheduler {

@@ -362,5 +362,40 @@ TEST_F(ServerTest, TimeoutEndsJobTimedOut) {
   EXPECT_EQ(Get(reply->job_id).end_reason, "exceeded limits.timeout of 1 s");
 }
 
+// The scheduling pass stops walking the queue once the cluster is full; the
+// order (priority, then age) and the pending reasons must not change.
+TEST_F(ServerTest, LongQueueOnAFullNodeRunsInOrderAndSaysWhy) {
+  StartServer();
+  FakeAgent a(ctx_, server_->endpoint(), "local-1");
+  ASSERT_TRUE(a.Register().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(Submit(1, 8));  // 8 CPUs: the whole node
+  protocol::SubmitJobRequest urgent;
+  urgent.spec.command = "true";
+  urgent.spec.priority = 5;
+  urgent.spec.distribution.process_count_per_instance = 8;
+  auto reply = client_->Call<protocol::SubmitJobReply>(urgent, kTimeout);
+  ASSERT_TRUE(reply.ok());
+  std::vector<std::string> order;
+  for (int k = 0; k < 3; ++k) {
+    auto start = a.Expect<protocol::StartAttemptCommand>();
+    ASSERT_TRUE(start.ok()) << start.status().ToString();
+    order.push_back(start->job_id);
+    if (k == 0) {
+      // Every other job waits, with a reason naming the full node.
+      for (const std::string& id : {ids[1], ids[150]}) {
+        auto detail = Get(id);
+        EXPECT_EQ(detail.summary.state, "QUEUED");
+        EXPECT_NE(detail.pending_reason.find("0 such nodes free"), std::string::npos)
+            << detail.pending_reason;
+      }
+    }
+    for (int r = 0; r < 8; ++r) ASSERT_TRUE(a.Event(start->job_id, 1, r, "exited").ok());
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{ids[0], reply->job_id, ids[1]}));
+  EXPECT_TRUE(WaitState(ids[0], "SUCCEEDED"));
+  EXPECT_TRUE(WaitState(reply->job_id, "SUCCEEDED"));
+}
+
 }  // namespace
 }  // namespace jobctl::controller

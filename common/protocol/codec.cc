@@ -1,17 +1,23 @@
 #include "common/protocol/codec.h"
 
+#include <cstring>
 #include <vector>
+
+#include "common/protocol/msgpack_blobs.h"
 
 namespace jobctl::protocol {
 
 void to_json(nlohmann::json& j, const Blob& b) {
-  j = nlohmann::json::binary(std::vector<uint8_t>(b.data.begin(), b.data.end()));
+  // memcpy, not a char -> uint8_t conversion loop: log batches are MiBs.
+  std::vector<uint8_t> bytes(b.data.size());
+  if (!bytes.empty()) std::memcpy(bytes.data(), b.data.data(), b.data.size());
+  j = nlohmann::json::binary(std::move(bytes));
 }
 
 void from_json(const nlohmann::json& j, Blob& b) {
   if (j.is_binary()) {
     const auto& bin = j.get_binary();
-    b.data.assign(bin.begin(), bin.end());
+    b.data.assign(reinterpret_cast<const char*>(bin.data()), bin.size());
   } else if (j.is_string()) {
     b.data = j.get<std::string>();
   } else if (j.is_null()) {
@@ -31,13 +37,25 @@ std::string EncodeEnvelope(const Envelope& envelope) {
   return out;
 }
 
+std::string EncodeBody(std::string_view type, uint64_t request_id, nlohmann::json&& body) {
+  // The same map as EncodeEnvelope (nlohmann orders keys), with the body
+  // moved in rather than copied.
+  nlohmann::json j = nlohmann::json::object();
+  j["v"] = kProtocolVersion;
+  j["t"] = std::string(type);
+  j["id"] = request_id;
+  j["b"] = std::move(body);
+  std::string out;
+  nlohmann::json::to_msgpack(j, out);
+  return out;
+}
+
 Result<Envelope> DecodeEnvelope(std::string_view frame) {
   if (frame.size() > kMaxFrameBytes) {
     return InvalidArgumentError("frame of " + std::to_string(frame.size()) +
                                 " bytes exceeds the limit");
   }
-  nlohmann::json j = nlohmann::json::from_msgpack(frame.begin(), frame.end(),
-                                                  /*strict=*/true, /*allow_exceptions=*/false);
+  nlohmann::json j = ParseMsgpackWithBlobs(frame);  // from_msgpack, fast for big bins
   if (j.is_discarded() || !j.is_object()) {
     return InvalidArgumentError("malformed frame: not a MessagePack map");
   }

@@ -30,14 +30,12 @@ struct Envelope {
 
 std::string EncodeEnvelope(const Envelope& envelope);
 Result<Envelope> DecodeEnvelope(std::string_view frame);
+// The frame of an envelope of the current version holding `body`.
+std::string EncodeBody(std::string_view type, uint64_t request_id, nlohmann::json&& body);
 
 template <typename M>
 std::string Encode(const M& message, uint64_t request_id) {
-  Envelope e;
-  e.type = std::string(M::kType);
-  e.request_id = request_id;
-  e.body = message;
-  return EncodeEnvelope(e);
+  return EncodeBody(M::kType, request_id, nlohmann::json(message));
 }
 
 // Converts an envelope's body into M. Fails if the type does not match or a
