@@ -60,7 +60,8 @@ Result<protocol::JobDetail> JobManager::Get(const std::string& job_id) const {
     if (job->record.state == JobState::kQueued && job->reason_pass != schedule_pass_) {
       // The last pass stopped before this job (the cluster was full): say
       // why it does not fit the free capacity now.
-      ScheduleResult now = scheduler_.Schedule({RequestOf(*job)}, Capacities());
+      Scheduler probe = scheduler_;  // a what-if pass must not move the port cursor
+      ScheduleResult now = probe.Schedule({RequestOf(*job)}, Capacities());
       if (auto p = now.pending.find(job_id); p != now.pending.end()) d.pending_reason = p->second;
     }
   }

@@ -29,9 +29,13 @@ bool Fits(const NodeCapacity& n, const JobRequest& j) {
          n.free_cpus + 1e-9 >= j.cpus_per_node && n.free_memory_bytes >= j.memory_per_node_bytes;
 }
 
-int FreePort(const NodeCapacity& n, PortRange range) {
+// The first port of `range`, from `start_offset` on and wrapping around, that
+// no live attempt uses on `n`; 0 when every port is in use.
+int FreePort(const NodeCapacity& n, PortRange range, int start_offset = 0) {
   // used_ports is small (one per live attempt whose rank 0 is here).
-  for (int port = range.first; port <= range.last; ++port) {
+  const int size = range.last - range.first + 1;
+  for (int i = 0; i < size; ++i) {
+    int port = range.first + (start_offset + i) % size;
     if (std::find(n.used_ports.begin(), n.used_ports.end(), port) == n.used_ports.end()) {
       return port;
     }
@@ -93,7 +97,7 @@ std::vector<std::vector<int>> Scheduler::SplitGpus(const std::vector<int>& gpus,
 }
 
 ScheduleResult Scheduler::Schedule(std::vector<JobRequest> queue,
-                                   std::vector<NodeCapacity> nodes) const {
+                                   std::vector<NodeCapacity> nodes) {
   ScheduleResult result;
   std::stable_sort(queue.begin(), queue.end(), [](const JobRequest& a, const JobRequest& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
@@ -150,7 +154,9 @@ ScheduleResult Scheduler::Schedule(std::vector<JobRequest> queue,
       n.free_memory_bytes -= job.memory_per_node_bytes;
       if (k == 0) {
         placement.master_addr = n.address;
-        placement.master_port = FreePort(n, ports_);
+        placement.master_port = FreePort(n, ports_, next_port_offset_);
+        next_port_offset_ = (placement.master_port - ports_.first + 1) %
+                            (ports_.last - ports_.first + 1);
         n.used_ports.push_back(placement.master_port);
       }
       placement.nodes.push_back(std::move(np));

@@ -9,10 +9,13 @@
 //
 // Ranks: node rank k holds global ranks k*ppn .. k*ppn+ppn-1. GPUs: the
 // node's gpus_per_node free indices are split among its local ranks.
-// MASTER_PORT: the lowest port of the range that no live attempt uses on the
-// rank-0 node.
+// MASTER_PORT: a port of the range that no live attempt uses on the rank-0
+// node, searched round-robin from just after the last one given out, so a
+// port a finished job used (its connections possibly still in TIME_WAIT) is
+// not handed out again at once.
 //
-// Thread-safety: Schedule() is const and touches only its arguments.
+// Thread-safety: not thread-safe; Schedule() touches its arguments and the
+// port cursor.
 #pragma once
 
 #include <cstdint>
@@ -74,7 +77,7 @@ class Scheduler {
  public:
   explicit Scheduler(PortRange ports) : ports_(ports) {}
 
-  ScheduleResult Schedule(std::vector<JobRequest> queue, std::vector<NodeCapacity> nodes) const;
+  ScheduleResult Schedule(std::vector<JobRequest> queue, std::vector<NodeCapacity> nodes);
 
   // GPU indices per local rank: `gpus` split evenly among `local_ranks`; when
   // there are fewer GPUs than ranks, ranks share them round-robin.
@@ -82,6 +85,7 @@ class Scheduler {
 
  private:
   PortRange ports_;
+  int next_port_offset_ = 0;  // where the next MASTER_PORT search starts in ports_
 };
 
 }  // namespace jobctl::controller

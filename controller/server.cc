@@ -125,15 +125,24 @@ void Server::Iterate(int timeout_ms) {
   zmq::pollitem_t item{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0};
   zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms));
   std::vector<zmq::message_t> parts;
+  bool drained = false;
   for (int handled = 0; handled < options_.max_batch; ++handled) {
     parts.clear();
     auto received = zmq::recv_multipart(*socket_, std::back_inserter(parts),
                                         zmq::recv_flags::dontwait);
-    if (!received) break;
+    if (!received) {
+      drained = true;
+      break;
+    }
     Dispatch(parts);
   }
-  for (const std::string& node_id : nodes_.ExpireLost()) {
-    jobs_.OnNodeLost(node_id, nodes_.SilenceMs(node_id));
+  // A node is declared lost only when every frame that arrived has been read:
+  // behind a backlog (a busy controller, a burst of log batches) its
+  // heartbeat may be waiting unread in the socket.
+  if (drained) {
+    for (const std::string& node_id : nodes_.ExpireLost()) {
+      jobs_.OnNodeLost(node_id, nodes_.SilenceMs(node_id));
+    }
   }
   jobs_.Tick();
   TickPools();
