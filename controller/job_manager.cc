@@ -16,7 +16,7 @@
 #include "common/protocol/codec.h"
 #include "controller/paths.h"
 #include "controller/placement_json.h"
-#include "controller/sha256.h"
+#include "common/digest/sha256.h"
 
 namespace jobctl::controller {
 namespace {
@@ -151,7 +151,7 @@ void JobManager::Transition(Job& job, JobState to, const std::string& reason) {
 }
 
 Result<std::string> JobManager::StoreArchive(const std::string& data) {
-  std::string sha = Sha256Hex(data);
+  std::string sha = digest::Sha256Hex(data);
   std::string final_path = paths::ArchivePath(options_.data_dir, sha);
   if (::access(final_path.c_str(), F_OK) == 0) return sha;  // content-addressed: already there
   std::string temp = paths::ArchiveTempDir(options_.data_dir) + "/" + sha + "." +
