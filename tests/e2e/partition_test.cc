@@ -39,6 +39,20 @@ int ContiguousTicks(const std::vector<std::string>& lines) {
   return static_cast<int>(lines.size()) - 1;
 }
 
+// A controller listening on every interface, one agent in its own network
+// namespace, and a ticker job RUNNING on it.
+struct IsolatedAgent {
+  explicit IsolatedAgent(int heartbeat_timeout_ms)
+      : cluster(ClusterOptions{.heartbeat_timeout_ms = heartbeat_timeout_ms, .listen_any = true}) {
+    cluster.StartController();
+    cluster.StartAgentVia(host.Exec(), host.root_address(), "isolated");
+    job = cluster.Submit(TickerJob(cluster.dir()));
+  }
+  NetnsHost host;  // declared first: outlives the agent running inside it
+  LocalCluster cluster;
+  std::string job;
+};
+
 class PartitionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,15 +62,10 @@ class PartitionTest : public ::testing::Test {
 };
 
 TEST_F(PartitionTest, ShortPartitionLosesNoLine) {
-  ClusterOptions options;
-  options.heartbeat_timeout_ms = 60000;  // the 30 s partition must not look like a lost node
-  options.listen_any = true;
-  LocalCluster cluster(options);
-  NetnsHost host;
-  cluster.StartController();
-  cluster.StartAgentVia(host.Exec(), host.root_address(), "isolated");
-
-  std::string id = cluster.Submit(TickerJob(cluster.dir()));
+  IsolatedAgent isolated(60000);  // the 30 s partition must not look like a lost node
+  LocalCluster& cluster = isolated.cluster;
+  NetnsHost& host = isolated.host;
+  const std::string& id = isolated.job;
   ASSERT_EQ(cluster.WaitForState(id, {"RUNNING"}), "RUNNING");
   std::this_thread::sleep_for(1s);
   size_t before = SplitLines(cluster.Jobctl({"logs", id, "--no-prefix"}).out).size();
@@ -86,15 +95,10 @@ TEST_F(PartitionTest, ShortPartitionLosesNoLine) {
 }
 
 TEST_F(PartitionTest, LongPartitionFailsTheJobAndTheAgentStopsTheOrphan) {
-  ClusterOptions options;
-  options.heartbeat_timeout_ms = 2000;
-  options.listen_any = true;
-  LocalCluster cluster(options);
-  NetnsHost host;
-  cluster.StartController();
-  cluster.StartAgentVia(host.Exec(), host.root_address(), "isolated");
-
-  std::string id = cluster.Submit(TickerJob(cluster.dir()));
+  IsolatedAgent isolated(2000);
+  LocalCluster& cluster = isolated.cluster;
+  NetnsHost& host = isolated.host;
+  const std::string& id = isolated.job;
   ASSERT_EQ(cluster.WaitForState(id, {"RUNNING"}), "RUNNING");
   std::this_thread::sleep_for(500ms);
   std::vector<int> pids = ReadPids({cluster.dir() + "/rank.pid"});
