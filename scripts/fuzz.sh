@@ -19,6 +19,7 @@ while (($#)); do
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+build="$(realpath -m "$build")"
 if ! command -v clang++ >/dev/null; then
   echo "fuzz.sh: clang++ is not installed (apt-get install clang)" >&2
   exit 2

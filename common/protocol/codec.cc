@@ -64,8 +64,8 @@ Result<Envelope> DecodeEnvelope(std::string_view frame) {
   auto t = j.find("t");
   auto id = j.find("id");
   auto b = j.find("b");
-  if (v == j.end() || !v->is_number_integer() || t == j.end() || !t->is_string() ||
-      id == j.end() || !id->is_number_unsigned() || b == j.end()) {
+  if (v == j.end() || !v->is_number_integer() || t == j.end() || !t->is_string() || id == j.end() ||
+      !id->is_number_unsigned() || b == j.end()) {
     // id 0 is encoded as an unsigned integer by nlohmann, so this holds for every valid frame.
     return InvalidArgumentError("malformed frame: missing v, t, id or b");
   }
@@ -92,14 +92,76 @@ Status StatusFromErrorReply(const Envelope& envelope) {
   auto r = DecodeBody<ErrorReply>(envelope);
   if (!r.ok()) return r.status();
   static constexpr StatusCode kCodes[] = {
-      StatusCode::kInvalidArgument, StatusCode::kNotFound,          StatusCode::kAlreadyExists,
-      StatusCode::kFailedPrecondition, StatusCode::kPermissionDenied,
-      StatusCode::kResourceExhausted, StatusCode::kUnavailable,     StatusCode::kDeadlineExceeded,
-      StatusCode::kCancelled,       StatusCode::kInternal};
+      StatusCode::kInvalidArgument,  StatusCode::kNotFound,
+      StatusCode::kAlreadyExists,    StatusCode::kFailedPrecondition,
+      StatusCode::kPermissionDenied, StatusCode::kResourceExhausted,
+      StatusCode::kUnavailable,      StatusCode::kDeadlineExceeded,
+      StatusCode::kCancelled,        StatusCode::kInternal};
   for (StatusCode c : kCodes) {
     if (StatusCodeName(c) == r->code) return Status(c, r->message);
   }
   return InternalError(r->message);
 }
+
+namespace internal {
+
+bool HasFloat(const nlohmann::json& j) {
+  if (j.is_number_float()) return true;
+  if (j.is_object() || j.is_array()) {
+    for (const auto& item : j) {
+      if (HasFloat(item)) return true;
+    }
+  }
+  return false;
+}
+
+nlohmann::json ZeroFloats(const nlohmann::json& j) {
+  if (j.is_number_float()) return 0.0;
+  if (j.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, value] : j.items()) out[key] = ZeroFloats(value);
+    return out;
+  }
+  if (j.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : j) out.push_back(ZeroFloats(item));
+    return out;
+  }
+  return j;
+}
+
+namespace {
+
+Status CheckAt(const nlohmann::json& body, const nlohmann::json& shape, const std::string& path,
+               const std::string& type) {
+  if (body.is_number_float()) {
+    if (shape.is_number_integer() || shape.is_number_unsigned()) {
+      return InvalidArgumentError("malformed '" + type + "' message: " + path +
+                                  ": expected an integer, got " + body.dump());
+    }
+    return Status::Ok();
+  }
+  if (body.is_object() && shape.is_object()) {
+    for (const auto& [key, value] : body.items()) {
+      auto it = shape.find(key);
+      if (it != shape.end()) JOBCTL_RETURN_IF_ERROR(CheckAt(value, *it, path + "." + key, type));
+    }
+  } else if (body.is_array() && shape.is_array()) {
+    for (size_t i = 0; i < body.size() && i < shape.size(); ++i) {
+      JOBCTL_RETURN_IF_ERROR(
+          CheckAt(body[i], shape[i], path + "[" + std::to_string(i) + "]", type));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckIntegerFields(const nlohmann::json& body, const nlohmann::json& shape,
+                          const std::string& type) {
+  return CheckAt(body, shape, "body", type);
+}
+
+}  // namespace internal
 
 }  // namespace jobctl::protocol

@@ -8,10 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/protocol/messages.h"
 #include "common/status.h"
@@ -40,6 +39,17 @@ std::string Encode(const M& message, uint64_t request_id) {
 
 // Converts an envelope's body into M. Fails if the type does not match or a
 // field has the wrong type.
+namespace internal {
+// Whether `j` holds a floating-point number anywhere.
+bool HasFloat(const nlohmann::json& j);
+// `j` with every floating-point number replaced by 0.0.
+nlohmann::json ZeroFloats(const nlohmann::json& j);
+// An error naming the first place where `body` has a float and `shape` (the
+// same message decoded and encoded again) has an integer.
+Status CheckIntegerFields(const nlohmann::json& body, const nlohmann::json& shape,
+                          const std::string& type);
+}  // namespace internal
+
 template <typename M>
 Result<M> DecodeBody(const Envelope& envelope) {
   if (envelope.type != M::kType) {
@@ -47,6 +57,13 @@ Result<M> DecodeBody(const Envelope& envelope) {
                                 envelope.type + "'");
   }
   try {
+    if (internal::HasFloat(envelope.body)) {
+      // nlohmann-json casts a float into an integer field unchecked (UB when
+      // it does not fit): learn which fields are integers from a decode with
+      // every float zeroed, and refuse floats there.
+      nlohmann::json shape = internal::ZeroFloats(envelope.body).get<M>();
+      JOBCTL_RETURN_IF_ERROR(internal::CheckIntegerFields(envelope.body, shape, envelope.type));
+    }
     return envelope.body.get<M>();
   } catch (const std::exception& e) {
     return InvalidArgumentError("malformed '" + envelope.type + "' message: " + e.what());

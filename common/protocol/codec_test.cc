@@ -45,6 +45,32 @@ TEST(CodecTest, RejectsWrongTypeAndVersion) {
   EXPECT_EQ(bad.status().code(), StatusCode::kFailedPrecondition);
 }
 
+// A float where the message has an integer (found by fuzz/wire_fuzzer) is
+// refused by name; floats in floating-point fields still decode.
+TEST(CodecTest, RefusesAFloatInAnIntegerField) {
+  Envelope e;
+  e.type = "stop_attempt";
+  e.body = {{"job_id", "1"}, {"attempt", 1e21}, {"reason", "x"}};
+  auto stop = DecodeBody<StopAttemptCommand>(*DecodeEnvelope(EncodeEnvelope(e)));
+  ASSERT_FALSE(stop.ok());
+  EXPECT_NE(stop.status().message().find("body.attempt: expected an integer"), std::string::npos)
+      << stop.status().message();
+
+  e.type = "start_attempt";
+  e.body = {{"job_id", "1"}, {"gpus", {{0, 1.5}}}};
+  auto start = DecodeBody<StartAttemptCommand>(*DecodeEnvelope(EncodeEnvelope(e)));
+  ASSERT_FALSE(start.ok());
+  EXPECT_NE(start.status().message().find("body.gpus[0][1]"), std::string::npos)
+      << start.status().message();
+
+  RegisterNodeRequest reg;
+  reg.node.id = "n";
+  reg.node.cpus = 2.5;
+  auto decoded = DecodeBody<RegisterNodeRequest>(*DecodeEnvelope(Encode(reg, 1)));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().message();
+  EXPECT_EQ(decoded->node.cpus, 2.5);
+}
+
 TEST(CodecTest, ErrorReplyCarriesStatus) {
   auto env = DecodeEnvelope(EncodeError(NotFoundError("job 9 does not exist"), 5));
   ASSERT_TRUE(env.ok());
