@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace jobctl::controller {
 namespace {
@@ -84,7 +86,8 @@ TEST_F(ModelRegistryTest, NotFound) {
 }
 
 TEST_F(ModelRegistryTest, BadNamesAndEmptyModelsAreRefused) {
-  for (const char* bad : {"", "a:b", "a/b", "-x", std::string(129, 'a').c_str()}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a:b", "a/b", "-x", std::string(129, 'a')}) {
     EXPECT_EQ(registry_->Register(Model(bad, "1")).status().code(), StatusCode::kInvalidArgument)
         << bad;
   }
