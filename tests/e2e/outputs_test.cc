@@ -100,10 +100,16 @@ TEST(OutputsTest, BigFileAndThousandSmallFilesRoundTripWithinMemoryBudget) {
   int64_t agent_kib = PeakRssKiB(cluster.AgentPid("node-a"));
   ASSERT_GT(controller_kib, 0);
   ASSERT_GT(agent_kib, 0);
-  EXPECT_LT(controller_kib, 100 * 1024) << "controller peak RSS " << controller_kib << " KiB";
-  EXPECT_LT(agent_kib, 100 * 1024) << "agent peak RSS " << agent_kib << " KiB";
   std::printf("peak RSS: controller %lld KiB, agent %lld KiB\n",
               static_cast<long long>(controller_kib), static_cast<long long>(agent_kib));
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's shadow memory and quarantine multiply RSS: the budget is checked
+  // in the normal build only.
+  GTEST_SKIP() << "memory budget not checked under AddressSanitizer (files were checked)";
+#else
+  EXPECT_LT(controller_kib, 100 * 1024) << "controller peak RSS " << controller_kib << " KiB";
+  EXPECT_LT(agent_kib, 100 * 1024) << "agent peak RSS " << agent_kib << " KiB";
+#endif
 }
 
 TEST(OutputsTest, SurvivesControllerKilledMidUpload) {
