@@ -40,6 +40,23 @@ void ChildFail(const char* what, const char* arg) {
 // posix_spawn with the fork path's steps: new session, empty signal mask,
 // SIGPIPE to default, stdio from the pipes or /dev/null, cwd. Returns the
 // pid, or -1 when posix_spawn failed (nothing was started).
+// The parent's side once the child runs: closes the child's pipe ends and
+// keeps its own, non-blocking.
+SpawnedChild ParentSide(pid_t pid, const int in[2], const int out[2], const int err[2]) {
+  SpawnedChild child;
+  child.pid = pid;
+  CloseIf(in[0]);
+  CloseIf(out[1]);
+  CloseIf(err[1]);
+  child.stdin_fd = in[1];
+  child.stdout_fd = out[0];
+  child.stderr_fd = err[0];
+  for (int fd : {child.stdin_fd, child.stdout_fd, child.stderr_fd}) {
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  return child;
+}
+
 pid_t SpawnFast(const SpawnOptions& options, const int in[2], const int out[2], const int err[2],
                 char* const* argv, char* const* envp) {
   posix_spawn_file_actions_t actions;
@@ -106,18 +123,7 @@ Result<SpawnedChild> SpawnChild(const SpawnOptions& options) {
   // below runs the same steps and reports the reason on the child's stderr
   // with exit code 127, as before.
   if (pid_t spawned = SpawnFast(options, in, out, err, argv.data(), envp.data()); spawned > 0) {
-    SpawnedChild child;
-    child.pid = spawned;
-    CloseIf(in[0]);
-    CloseIf(out[1]);
-    CloseIf(err[1]);
-    child.stdin_fd = in[1];
-    child.stdout_fd = out[0];
-    child.stderr_fd = err[0];
-    for (int fd : {child.stdin_fd, child.stdout_fd, child.stderr_fd}) {
-      if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    }
-    return child;
+    return ParentSide(spawned, in, out, err);
   }
 
   pid_t pid = ::fork();
@@ -143,18 +149,7 @@ Result<SpawnedChild> SpawnChild(const SpawnOptions& options) {
     ::execve(argv[0], argv.data(), envp.data());
     ChildFail("cannot execute", argv[0]);
   }
-  SpawnedChild child;
-  child.pid = pid;
-  CloseIf(in[0]);
-  CloseIf(out[1]);
-  CloseIf(err[1]);
-  child.stdin_fd = in[1];
-  child.stdout_fd = out[0];
-  child.stderr_fd = err[0];
-  for (int fd : {child.stdin_fd, child.stdout_fd, child.stderr_fd}) {
-    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  }
-  return child;
+  return ParentSide(pid, in, out, err);
 }
 
 ExitWatcher::ExitWatcher(boost::asio::io_context& io, pid_t pid,
