@@ -139,27 +139,6 @@ class FakeController {
     } else if (env->type == protocol::OutputsCommitRequest::kType) {
       commits.push_back(*protocol::DecodeBody<protocol::OutputsCommitRequest>(*env));
       reply = protocol::Encode(protocol::OkReply{}, env->request_id);
-    } else if (env->type == protocol::OutputsMissingRequest::kType) {
-      auto m = *protocol::DecodeBody<protocol::OutputsMissingRequest>(*env);
-      protocol::OutputsMissingReply r;
-      for (const auto& b : m.blobs) {
-        if (!blobs.count(b.sha256)) r.missing.push_back({b.sha256, 0});
-      }
-      reply = protocol::Encode(r, env->request_id);
-    } else if (env->type == protocol::BlobChunkRequest::kType) {
-      auto c = *protocol::DecodeBody<protocol::BlobChunkRequest>(*env);
-      std::string& blob = partial_blobs[c.sha256];
-      if (c.offset == static_cast<int64_t>(blob.size())) blob += c.data.data;
-      protocol::BlobChunkReply r;
-      r.next_offset = static_cast<int64_t>(blob.size());
-      if (r.next_offset == c.size) {
-        blobs[c.sha256] = blob;
-        r.stored = true;
-      }
-      reply = protocol::Encode(r, env->request_id);
-    } else if (env->type == protocol::OutputsCommitRequest::kType) {
-      commits.push_back(*protocol::DecodeBody<protocol::OutputsCommitRequest>(*env));
-      reply = protocol::Encode(protocol::OkReply{}, env->request_id);
     } else {
       FAIL() << "unexpected request " << env->type;
     }
