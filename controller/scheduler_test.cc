@@ -38,6 +38,25 @@ TEST(SchedulerTest, GangPlacesAllNodesWithRanksAndMaster) {
   EXPECT_EQ(p.master_port, 29500);
 }
 
+// A port a finished job freed is not handed out again at once (its
+// connections may still be in TIME_WAIT): the search goes round the range.
+TEST(SchedulerTest, MasterPortsGoRoundTheRange) {
+  Scheduler s({29500, 29502});
+  std::vector<int> ports;
+  for (int i = 0; i < 4; ++i) {
+    // Each pass sees a fresh node: the previous job has finished.
+    auto r = s.Schedule({Job(std::to_string(i), 1)}, {Node("a")});
+    ASSERT_EQ(r.placements.size(), 1u);
+    ports.push_back(r.placements[0].master_port);
+  }
+  EXPECT_EQ(ports, (std::vector<int>{29500, 29501, 29502, 29500}));
+  NodeCapacity busy = Node("a");
+  busy.used_ports = {29501};
+  auto r = s.Schedule({Job("5", 1)}, {busy});
+  ASSERT_EQ(r.placements.size(), 1u);
+  EXPECT_EQ(r.placements[0].master_port, 29502);  // 29501 is in use: skipped
+}
+
 TEST(SchedulerTest, NeverPartialGang) {
   Scheduler s({29500, 29999});
   auto r = s.Schedule({Job("1", 3)}, {Node("a"), Node("b")});
@@ -51,8 +70,8 @@ TEST(SchedulerTest, PoolsAndGpusAndReason) {
   JobRequest j = Job("1", 3);
   j.pool = "cpu";
   j.gpus_per_node = 1;
-  auto r = s.Schedule({j}, {Node("a", "cpu", 1), Node("b", "cpu", 1), Node("c", "cpu", 0),
-                            Node("d", "gpu", 4)});
+  auto r = s.Schedule(
+      {j}, {Node("a", "cpu", 1), Node("b", "cpu", 1), Node("c", "cpu", 0), Node("d", "gpu", 4)});
   EXPECT_TRUE(r.placements.empty());
   EXPECT_EQ(r.pending["1"],
             "needs 3 nodes in pool cpu with 1 free GPU each; 2 such nodes free (3 ready nodes in "
@@ -65,8 +84,7 @@ TEST(SchedulerTest, GpusSplitAmongLocalRanks) {
   j.gpus_per_node = 4;
   auto r = s.Schedule({j}, {Node("a", "", 8)});
   ASSERT_EQ(r.placements.size(), 1u);
-  EXPECT_EQ(r.placements[0].nodes[0].rank_gpus,
-            (std::vector<std::vector<int>>{{0, 1}, {2, 3}}));
+  EXPECT_EQ(r.placements[0].nodes[0].rank_gpus, (std::vector<std::vector<int>>{{0, 1}, {2, 3}}));
   EXPECT_EQ(Scheduler::SplitGpus({5}, 2), (std::vector<std::vector<int>>{{5}, {5}}));
 }
 
