@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 namespace jobctl::agent {
 
@@ -30,6 +31,11 @@ Result<StartedRank> ProcessRuntime::Start(const RankLaunch& launch,
   options.pipe_stdout = true;
   options.pipe_stderr = true;
   JOBCTL_ASSIGN_OR_RETURN(SpawnedChild child, SpawnChild(options));
+  // Best effort: without the lifeline the rank still runs, but could
+  // outlive a killed agent.
+  if (Status s = lifeline_.Add(child.pid); !s.ok()) {
+    spdlog::warn("rank {} may outlive this agent if it is killed: {}", child.pid, s.message());
+  }
   // A 1 MiB pipe (best effort; the default is 64 KiB) lets a rank that
   // prints fast run ahead while the agent ships, and lets one read take up
   // to the LogReader's 1 MiB: fewer wake-ups on both sides.
@@ -45,6 +51,7 @@ Result<StartedRank> ProcessRuntime::Start(const RankLaunch& launch,
           // The group id stays reserved while any member lives, so this
           // cannot hit an unrelated process group.
           ::kill(-it->second.pgid, SIGKILL);
+          (void)lifeline_.Remove(it->second.pgid);
           it->second.exited = true;
           // The watcher is still on the stack: free it later.
           boost::asio::post(io_, [this, id] { ranks_.erase(id); });

@@ -2,7 +2,9 @@
 // process group (setsid), with the given environment and working directory,
 // stdout and stderr on pipes. Signal() signals the whole process group; when
 // the shell exits, the group's survivors (e.g. `sleep 1000 &`) get SIGKILL
-// before on_exit is called.
+// before on_exit is called. Every rank's group is registered with a
+// RankLifeline (rank_lifeline.h): if the agent process dies, kill -9
+// included, the groups are killed too, so no rank outlives its agent.
 //
 // Thread-safety: belongs to the thread running `io`.
 #pragma once
@@ -12,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "agent/rank_lifeline.h"
 #include "agent/runtime.h"
 
 namespace jobctl::agent {
@@ -35,6 +38,7 @@ class ProcessRuntime final : public Runtime {
   boost::asio::io_context& io_;
   int next_id_ = 1;
   std::map<int, Rank> ranks_;
+  RankLifeline lifeline_;  // destroyed after the destructor's kills
 };
 
 }  // namespace jobctl::agent

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "trainer/checkpoint/atomic_file.h"
 #include "trainer/data/file_reader.h"
 
 namespace jobctl::trainer {
@@ -19,7 +19,8 @@ int64_t Elements(const std::vector<int64_t>& shape) {
 }  // namespace
 
 Status WriteSafetensors(const std::string& path, const std::vector<TensorView>& tensors,
-                        const std::map<std::string, std::string>& metadata) {
+                        const std::map<std::string, std::string>& metadata,
+                        const std::function<Status()>& before_commit) {
   nlohmann::json header = nlohmann::json::object();
   uint64_t offset = 0;
   for (const TensorView& t : tensors) {
@@ -30,26 +31,16 @@ Status WriteSafetensors(const std::string& path, const std::vector<TensorView>& 
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return UnavailableError(tmp + ": cannot open for writing");
-    uint64_t length = text.size();
-    unsigned char le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(length >> (8 * i));
-    out.write(reinterpret_cast<const char*>(le), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const TensorView& t : tensors) {
-      out.write(reinterpret_cast<const char*>(t.data),
-                static_cast<std::streamsize>(Elements(t.shape) * sizeof(float)));
-    }
-    out.flush();
-    if (!out) return UnavailableError(tmp + ": write failed");
+  uint64_t length = text.size();
+  std::string prefix(8, '\0');
+  for (int i = 0; i < 8; ++i) prefix[static_cast<size_t>(i)] = static_cast<char>(length >> (8 * i));
+  prefix += text;
+  std::vector<FileChunk> chunks = {{prefix.data(), prefix.size()}};
+  for (const TensorView& t : tensors) {
+    chunks.push_back({reinterpret_cast<const char*>(t.data),
+                      static_cast<size_t>(Elements(t.shape)) * sizeof(float)});
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return UnavailableError(path + ": cannot rename " + tmp + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path, chunks, before_commit);
 }
 
 Result<SafetensorsFile> ReadSafetensors(const std::string& path) {

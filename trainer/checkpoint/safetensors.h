@@ -5,13 +5,15 @@
 // padded with spaces to a multiple of 8, then the raw little-endian data.
 // Only F32 tensors are written and read (all the trainer stores).
 //
-// Writes go to PATH.tmp then rename(2) over PATH, so a reader never sees a
-// partial file.
+// Writes are atomic and durable (see atomic_file.h): a reader, or a run
+// resumed after a kill -9 or a crash mid-write, sees the old file or the
+// new one, never a partial one.
 //
 // Errors name the file. Thread-safety: reentrant.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,8 +38,12 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
+// `before_commit`, when set, runs after the data is on disk and before the
+// rename that publishes it; an error from it abandons the write (the file
+// at `path` is left as it was) and is returned.
 Status WriteSafetensors(const std::string& path, const std::vector<TensorView>& tensors,
-                        const std::map<std::string, std::string>& metadata);
+                        const std::map<std::string, std::string>& metadata,
+                        const std::function<Status()>& before_commit = nullptr);
 
 Result<SafetensorsFile> ReadSafetensors(const std::string& path);
 

@@ -32,29 +32,28 @@ std::string CheckpointPath(const std::string& dir, int epoch) {
       .string();
 }
 
-std::optional<std::string> FindLatestCheckpoint(const std::string& dir) {
+std::optional<int> FindLatestCheckpointEpoch(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return std::nullopt;
-  static const std::regex kName("epoch-([0-9]+)\\.safetensors");
+  static const std::regex kName("epoch-([0-9]{1,9})\\.safetensors");
   int best = -1;
-  std::string best_path;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::smatch match;
     std::string name = entry.path().filename().string();
-    if (std::regex_match(name, match, kName)) {
-      int epoch = std::stoi(match[1].str());
-      if (epoch > best) {
-        best = epoch;
-        best_path = entry.path().string();
-      }
-    }
+    if (std::regex_match(name, match, kName)) best = std::max(best, std::stoi(match[1].str()));
   }
   if (best < 0) return std::nullopt;
-  return best_path;
+  return best;
+}
+
+std::optional<std::string> FindLatestCheckpoint(const std::string& dir) {
+  std::optional<int> epoch = FindLatestCheckpointEpoch(dir);
+  if (!epoch.has_value()) return std::nullopt;
+  return CheckpointPath(dir, *epoch);
 }
 
 Status SaveCheckpoint(const std::string& path, const Sequential& model, Optimizer* optimizer,
-                      const Metadata& metadata) {
+                      const Metadata& metadata, const std::function<Status()>& before_commit) {
   std::vector<std::vector<float>> scratch;
   std::vector<TensorView> views = ParameterViews(model, &scratch);
   for (auto& [name, buffer] : optimizer->StateBuffers()) {
@@ -62,7 +61,7 @@ Status SaveCheckpoint(const std::string& path, const Sequential& model, Optimize
   }
   Metadata all = metadata;
   all["optimizer_steps"] = std::to_string(optimizer->steps());
-  return WriteSafetensors(path, views, all);
+  return WriteSafetensors(path, views, all, before_commit);
 }
 
 Status LoadParameters(const SafetensorsFile& file, const std::string& path, Sequential* model) {
@@ -106,11 +105,12 @@ Result<Metadata> LoadCheckpoint(const std::string& path, Sequential* model, Opti
   return file.metadata;
 }
 
-Status SaveModel(const std::string& path, const Sequential& model, const Metadata& metadata) {
+Status SaveModel(const std::string& path, const Sequential& model, const Metadata& metadata,
+                 const std::function<Status()>& before_commit) {
   Metadata all = metadata;
   all["format"] = "pt";
   std::vector<std::vector<float>> scratch;
-  return WriteSafetensors(path, ParameterViews(model, &scratch), all);
+  return WriteSafetensors(path, ParameterViews(model, &scratch), all, before_commit);
 }
 
 }  // namespace jobctl::trainer

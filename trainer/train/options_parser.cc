@@ -98,7 +98,11 @@ Result<ParsedCommand> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--device", train.device, "cpu, cuda or auto");
   app.add_option("--outputs", train.outputs, "outputs folder (checkpoints, model)");
   app.add_option("--seed", train.seed, "seed of initialisation, shuffling and dropout");
-  app.add_flag("--resume", train.resume, "continue from the latest checkpoint in --outputs");
+  app.add_option("--checkpoint-dir", train.checkpoint_dir,
+                 "checkpoints folder (default: <outputs>/checkpoints); for jobs with retries, "
+                 "a path every node sees, one per job");
+  app.add_flag("--resume", train.resume,
+               "continue from the latest checkpoint in --checkpoint-dir (none: from epoch 1)");
   app.add_option("--normalize", train.normalize, "scale, standard or none");
 
   CLI::App* predict_cmd = app.add_subcommand("predict", "evaluate a saved model on data");

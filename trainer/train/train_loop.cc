@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "trainer/checkpoint/checkpoint_fence.h"
 #include "trainer/checkpoint/training_checkpoint.h"
 #include "trainer/data/distributed_sampler.h"
 #include "trainer/losses/loss.h"
@@ -99,30 +102,58 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
   Pcg32 init_rng(options.seed, 1);
   model->Initialize(&init_rng);
   ParameterBuffer& params = model->params();
-  JOBCTL_RETURN_IF_ERROR(comm->Broadcast(params.values(), params.size(), 0));
   JOBCTL_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer,
                           CreateOptimizer(options.optimizer, params.size()));
 
   const std::string checkpoint_dir =
-      (std::filesystem::path(options.outputs) / "checkpoints").string();
-  std::error_code ec;
+      options.checkpoint_dir.empty()
+          ? (std::filesystem::path(options.outputs) / "checkpoints").string()
+          : options.checkpoint_dir;
+  // Rank 0 writes the checkpoints: it claims the folder first, so that a
+  // stale writer (a lost attempt's rank 0) stops before the latest
+  // checkpoint is picked.
+  std::optional<CheckpointFence> fence;
+  std::function<Status()> check_fence = nullptr;
   if (rank == 0) {
-    std::filesystem::create_directories(checkpoint_dir, ec);
-    if (ec) return UnavailableError("--outputs: cannot create " + checkpoint_dir + ": " + ec.message());
+    JOBCTL_ASSIGN_OR_RETURN(
+        CheckpointFence claimed,
+        CheckpointFence::Claim(checkpoint_dir, CheckpointFence::ProcessWriterId()));
+    fence.emplace(std::move(claimed));
+    check_fence = [&fence] { return fence->Check(); };
   }
   int start_epoch = 1;
   if (options.resume) {
-    std::optional<std::string> latest = FindLatestCheckpoint(checkpoint_dir);
-    if (latest.has_value()) {
-      JOBCTL_ASSIGN_OR_RETURN(Metadata meta, LoadCheckpoint(*latest, model.get(), optimizer.get()));
+    // Rank 0 picks the checkpoint, so every rank loads the same one.
+    float resume_epoch = 0.0f;
+    if (rank == 0) {
+      resume_epoch = static_cast<float>(FindLatestCheckpointEpoch(checkpoint_dir).value_or(0));
+    }
+    JOBCTL_RETURN_IF_ERROR(comm->Broadcast(&resume_epoch, 1, 0));
+    const int epoch = static_cast<int>(resume_epoch);
+    if (epoch > 0) {
+      const std::string path = CheckpointPath(checkpoint_dir, epoch);
+      JOBCTL_ASSIGN_OR_RETURN(Metadata meta, LoadCheckpoint(path, model.get(), optimizer.get()));
       if (meta["model"] != spec.text || meta["optimizer"] != options.optimizer.name) {
-        return InvalidArgumentError("--resume: " + *latest + " was written for --model " +
+        return InvalidArgumentError("--resume: " + path + " was written for --model " +
                                     meta["model"] + " --optimizer " + meta["optimizer"]);
       }
-      start_epoch = std::atoi(meta["epoch"].c_str()) + 1;
+      if (meta["epoch"] != std::to_string(epoch)) {
+        return InvalidArgumentError("--resume: " + path + " holds epoch \"" + meta["epoch"] + "\"");
+      }
+      start_epoch = epoch + 1;
       JOBCTL_ASSIGN_OR_RETURN(dropout_rng, Pcg32::Deserialize(meta["dropout_rng"]));
+      if (rank == 0) {
+        out << "resume: epoch " << epoch << " from " << path;
+        if (!meta["writer"].empty()) out << " (written by " << meta["writer"] << ")";
+        out << "; continuing at epoch " << start_epoch << "/" << options.epochs << std::endl;
+      }
+    } else if (rank == 0) {
+      out << "resume: no checkpoint in " << checkpoint_dir << "; starting at epoch 1/"
+          << options.epochs << std::endl;
     }
   }
+  // Rank 0's weights (initial or restored) are everyone's.
+  JOBCTL_RETURN_IF_ERROR(comm->Broadcast(params.values(), params.size(), 0));
 
   const float threshold = options.loss == "binary_cross_entropy" ? 0.0f : 0.5f;
   DistributedSampler sampler(data.train.count, rank, world, options.seed, /*shuffle=*/true);
@@ -168,9 +199,10 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
       Metadata meta = {{"epoch", std::to_string(epoch)},
                        {"model", spec.text},
                        {"optimizer", options.optimizer.name},
-                       {"dropout_rng", dropout_rng.Serialize()}};
-      JOBCTL_RETURN_IF_ERROR(
-          SaveCheckpoint(CheckpointPath(checkpoint_dir, epoch), *model, optimizer.get(), meta));
+                       {"dropout_rng", dropout_rng.Serialize()},
+                       {"writer", fence->id()}};
+      JOBCTL_RETURN_IF_ERROR(SaveCheckpoint(CheckpointPath(checkpoint_dir, epoch), *model,
+                                            optimizer.get(), meta, check_fence));
     }
     report.samples_per_second =
         static_cast<double>(indices.size()) * world / std::max(train_seconds, 1e-9);
@@ -184,8 +216,11 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
                      {"dropout", std::to_string(options.dropout)},
                      {"normalize_offset", NormalizerJson(data.normalizer.offset)},
                      {"normalize_scale", NormalizerJson(data.normalizer.scale)}};
-    JOBCTL_RETURN_IF_ERROR(SaveModel(
-        (std::filesystem::path(options.outputs) / "model.safetensors").string(), *model, meta));
+    std::error_code ec;
+    std::filesystem::create_directories(options.outputs, ec);
+    JOBCTL_RETURN_IF_ERROR(
+        SaveModel((std::filesystem::path(options.outputs) / "model.safetensors").string(), *model,
+                  meta, check_fence));
   }
   return comm->Barrier();
 }

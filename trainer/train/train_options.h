@@ -25,6 +25,7 @@ struct TrainOptions {
   int threads = 1;
   std::string device = "cpu";           // cpu | cuda | auto
   std::string outputs = "outputs";
+  std::string checkpoint_dir;           // --checkpoint-dir DIR; empty = <outputs>/checkpoints
   uint64_t seed = 0;
   bool resume = false;
   std::string normalize;                // scale | standard | none; empty = by data kind
