@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "trainer/checkpoint/safetensors.h"
 
@@ -130,6 +133,58 @@ TEST_F(CliTest, ResumeEqualsUninterruptedRun) {
   EXPECT_EQ(resumed.output.find("epoch 4/6"), std::string::npos) << resumed.output;
   EXPECT_NE(resumed.output.find("epoch 5/6"), std::string::npos) << resumed.output;
   EXPECT_LE(MaxAbsDiff(Out("a/model.safetensors"), Out("b/model.safetensors")), 1e-6);
+}
+
+// Two runs on one --checkpoint-dir, as a lost attempt's rank still running
+// and the job's next attempt: the newer one resumes from the older one's
+// last checkpoint, the older one stops at its next checkpoint, and every
+// checkpoint after the resume point is the newer run's.
+TEST_F(CliTest, ANewerRunOnTheCheckpointDirStopsTheOlderOne) {
+  const std::string common = "--data csv:" + kData + "/digits/digits.csv.gz --train-split 1500"
+                             " --shuffle-split 1 --model mlp:64-256-256-10 --optimizer adam"
+                             " --batch-size 16 --threads 1 --checkpoint-dir " + Out("shared") + " ";
+  // The older run, in the background; its output and exit status go to files.
+  ASSERT_EQ(std::system(("(timeout 240 " + kBinary + " " + common + "--epochs 300 --outputs " +
+                         Out("old") + " > " + Out("old.log") + " 2>&1; echo $? > " +
+                         Out("old.rc") + ") &")
+                            .c_str()),
+            0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!std::filesystem::exists(Out("shared/epoch-2.safetensors")) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(std::filesystem::exists(Out("shared/epoch-2.safetensors")));
+  RunResult newer = RunTrainer(common + "--epochs 30 --resume --outputs " + Out("new"));
+  ASSERT_EQ(newer.exit_code, 0) << newer.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(newer.output, m, std::regex("resume: epoch ([0-9]+) from ")))
+      << newer.output;
+  const int resumed = std::stoi(m[1].str());
+  EXPECT_GE(resumed, 2);
+  EXPECT_FALSE(std::filesystem::exists(Out("new/checkpoints")));
+  EXPECT_TRUE(std::filesystem::exists(Out("new/model.safetensors")));
+
+  while (!std::filesystem::exists(Out("old.rc")) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::string old_rc, old_log;
+  std::getline(std::ifstream(Out("old.rc")), old_rc);
+  {
+    std::ifstream in(Out("old.log"));
+    old_log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_EQ(old_rc, "1") << old_log;
+  EXPECT_NE(old_log.find("was taken over by"), std::string::npos) << old_log;
+  EXPECT_FALSE(std::filesystem::exists(Out("old/model.safetensors")));
+
+  std::string writer;
+  std::getline(std::ifstream(Out("shared/writer")), writer);
+  for (int epoch = resumed + 1; epoch <= 30; ++epoch) {
+    auto file = ReadSafetensors(Out("shared/epoch-" + std::to_string(epoch) + ".safetensors"));
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    EXPECT_EQ(file->metadata["writer"], writer) << "epoch " << epoch;
+  }
 }
 
 int FreePort() {
