@@ -43,7 +43,7 @@ void Reap(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
-TEST(RankLifelineTest, RegisteredGroupsDieWhenTheAgentEndGoesAway) {
+TEST(RankLifelineTest, RegisteredGroupsDieWhenTheAgentsEndCloses) {
   RankLifeline lifeline;
   pid_t a = StartGroup();
   pid_t b = StartGroup();
