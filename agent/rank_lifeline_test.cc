@@ -1,13 +1,12 @@
 #include "agent/rank_lifeline.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "agent/child_process.h"
 #include "agent/test_util.h"

@@ -169,8 +169,8 @@ TEST_F(AgentKillTest, TrainerResumesFromItsCheckpointOnTheOtherNode) {
   std::string id =
       cluster_.Submit("name: resumable\nretries: 1\ncommand: >-\n  " + RecordPid() +
                       " && echo \"attempt $JOBCTL_ATTEMPT on $JOBCTL_NODE_ID\" &&\n"
-                      "  " + std::string(JOBTRAINER_PATH) + " --data csv:" +
-                      data +
+                      "  " +
+                      std::string(JOBTRAINER_PATH) + " --data csv:" + data +
                       " --train-split 1500 --shuffle-split 1\n"
                       "  --model mlp:64-256-256-10 --optimizer adam --lr 1e-3 --batch-size 16\n"
                       "  --epochs " +
