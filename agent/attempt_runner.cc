@@ -1,13 +1,14 @@
 #include "agent/attempt_runner.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include <filesystem>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
+#include <cerrno>
+#include <filesystem>
 
 #include "agent/paths.h"
 #include "common/job_spec/job_spec_parser.h"
@@ -25,11 +26,21 @@ std::string Join(const std::vector<int>& v) {
 }
 
 Status MakeDirs(const std::string& dir) {
+  // One mkdir for a directory whose parent exists (the common case, when the
+  // caller creates the path top-down); create_directories stats every
+  // component first.
+  if (::mkdir(dir.c_str(), 0777) == 0) return Status::Ok();
+  struct stat st {};
+  if (errno == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Status::Ok();
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError("cannot create directory " + dir + ": " + ec.message());
   return Status::Ok();
 }
+
+std::string Parent(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 }  // namespace
 
@@ -85,11 +96,20 @@ void AttemptRunner::Start() {
 
 void AttemptRunner::Prepare() {
   const auto& wd = options_.work_dir;
-  Status s = MakeDirs(paths::AttemptDir(wd, command_.job_id, command_.attempt));
-  // The spool directory is made by LogSpool when a rank first prints.
+  // Top-down, so that each directory costs one mkdir.
+  std::string attempt_dir = paths::AttemptDir(wd, command_.job_id, command_.attempt);
+  std::string outputs_dir = paths::OutputsDir(wd, command_.job_id, command_.attempt);
+  Status s = MakeDirs(Parent(attempt_dir));
+  if (s.ok()) s = MakeDirs(attempt_dir);
+  if (s.ok()) s = MakeDirs(outputs_dir);
   for (const auto& r : ranks_) {
     if (s.ok()) s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
   }
+  // The spool directory is made by LogSpool when a rank first prints.
+  struct stat st {};
+  spools_new_ =
+      ::stat(paths::SpoolAttemptDir(wd, command_.job_id, command_.attempt).c_str(), &st) != 0 &&
+      errno == ENOENT;
   if (!s.ok()) return PrepareFailed(s.message());
   if (command_.ranks.empty()) return PrepareFailed("start_attempt lists no ranks for this node");
   if (!command_.code_archive.data.empty()) return UnpackCode();
@@ -195,10 +215,13 @@ void AttemptRunner::PrepareImage() {
 Status AttemptRunner::OpenLog(RankState& r) {
   if (r.spool) return Status::Ok();
   const auto& wd = options_.work_dir;
-  JOBCTL_ASSIGN_OR_RETURN(
-      r.spool,
-      LogSpool::Open(paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank),
-                     paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank)));
+  std::string log_file = paths::SpoolLogFile(wd, command_.job_id, command_.attempt, r.rank);
+  std::string ack_file = paths::SpoolAckFile(wd, command_.job_id, command_.attempt, r.rank);
+  if (spools_new_) {
+    r.spool = LogSpool::OpenNew(std::move(log_file), std::move(ack_file));
+  } else {
+    JOBCTL_ASSIGN_OR_RETURN(r.spool, LogSpool::Open(std::move(log_file), std::move(ack_file)));
+  }
   int rank = r.rank;
   r.shipper = std::make_unique<LogShipper>(
       io_, r.spool.get(),
@@ -254,7 +277,8 @@ std::vector<std::string> AttemptRunner::RankEnvironment(int local_rank,
   env["JOBCTL_ATTEMPT"] = std::to_string(command_.attempt);
   env["JOBCTL_OUTPUTS_DIR"] = outputs_dir;
   env["JOBCTL_NODE_ID"] = options_.node_id;
-  env["JOBCTL_METRICS"] = MetricsFifoPath(options_.work_dir, command_.job_id, command_.attempt, rank);
+  env["JOBCTL_METRICS"] =
+      MetricsFifoPath(options_.work_dir, command_.job_id, command_.attempt, rank);
   env["PYTHONUNBUFFERED"] = "1";
   std::vector<std::string> out;
   out.reserve(env.size());
@@ -296,14 +320,14 @@ Status AttemptRunner::StartRank(RankState& r) {
 
   {
     RankState* rp = &r;
-    auto metrics = RankMetrics::Open(
-        io_, reporter_,
-        {wd, options_.node_id, command_.job_id, command_.attempt, r.rank, options_.shipper},
-        [rp](const std::string& line) {
-          Status s = rp->spool->Append({line});
-          if (!s.ok()) spdlog::error("log spool: {}", s.ToString());
-          rp->shipper->Pump();
-        });
+    auto metrics = RankMetrics::Open(io_, reporter_,
+                                     {wd, options_.node_id, command_.job_id, command_.attempt,
+                                      r.rank, options_.shipper, spools_new_},
+                                     [rp](const std::string& line) {
+                                       Status s = rp->spool->Append({line});
+                                       if (!s.ok()) spdlog::error("log spool: {}", s.ToString());
+                                       rp->shipper->Pump();
+                                     });
     if (metrics.ok()) {
       r.metrics = std::move(*metrics);
     } else {
@@ -439,8 +463,8 @@ void AttemptRunner::SignalAll(int signal) {
 void AttemptRunner::Stop(std::chrono::milliseconds grace, const std::string& reason) {
   if (stopping_) return;
   stopping_ = true;
-  spdlog::info("job {} attempt {}: stopping ({}), grace {} ms", command_.job_id,
-               command_.attempt, reason, grace.count());
+  spdlog::info("job {} attempt {}: stopping ({}), grace {} ms", command_.job_id, command_.attempt,
+               reason, grace.count());
   if (preparing_ && tar_pid_ > 0 && !(tar_watcher_ && tar_watcher_->exited())) {
     ::kill(tar_pid_, SIGKILL);
   }

@@ -25,17 +25,16 @@
 // Thread-safety: belongs to the thread running its io_context.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "agent/attempt_reporter.h"
 #include "agent/child_process.h"
@@ -88,7 +87,7 @@ class AttemptRunner {
     bool started = false;
     bool exited = false;
     bool stopped_by_us = false;  // exited after we signalled it (fail-fast or stop)
-    bool reported = false;  // exited event acknowledged
+    bool reported = false;       // exited event acknowledged
     ExitInfo exit;
     int open_streams = 0;
     std::unique_ptr<LogSpool> spool;
@@ -128,6 +127,9 @@ class AttemptRunner {
   bool preparing_ = false;
   bool pulling_ = false;
   bool prepare_failed_ = false;
+  // No spool directory of this attempt existed when it began, so no spool
+  // file is there to recover: spools open without probing the disk.
+  bool spools_new_ = false;
   boost::asio::steady_timer kill_timer_;
   // Code unpacking.
   pid_t tar_pid_ = -1;

@@ -23,7 +23,8 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 
 uint32_t GetU32(const char* p) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -58,6 +59,14 @@ Result<std::unique_ptr<LogSpool>> LogSpool::Open(std::string log_path, std::stri
   std::unique_ptr<LogSpool> spool(
       new LogSpool(std::move(log_path), std::move(ack_path), memory_window, fd, ack_fd));
   JOBCTL_RETURN_IF_ERROR(spool->Recover());
+  return spool;
+}
+
+std::unique_ptr<LogSpool> LogSpool::OpenNew(std::string log_path, std::string ack_path,
+                                            size_t memory_window) {
+  std::unique_ptr<LogSpool> spool(
+      new LogSpool(std::move(log_path), std::move(ack_path), memory_window, -1, -1));
+  spool->offsets_[0] = 0;
   return spool;
 }
 
@@ -161,8 +170,8 @@ Status LogSpool::ReadBytes(uint64_t offset, size_t len, std::string* out) {
     out->resize(from_file);
     size_t got = 0;
     while (got < from_file) {
-      ssize_t n = ::pread(fd_, out->data() + got, from_file - got,
-                          static_cast<off_t>(offset + got));
+      ssize_t n =
+          ::pread(fd_, out->data() + got, from_file - got, static_cast<off_t>(offset + got));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return ErrnoStatus("cannot read back", log_path_);
       got += static_cast<size_t>(n);
@@ -185,7 +194,8 @@ Result<uint64_t> LogSpool::OffsetOf(uint64_t seq) {
   std::string header;
   while (cur_seq < seq) {
     JOBCTL_RETURN_IF_ERROR(ReadBytes(offset, 4, &header));
-    if (header.size() < 4) return InternalError("spool " + log_path_ + " is shorter than its index");
+    if (header.size() < 4)
+      return InternalError("spool " + log_path_ + " is shorter than its index");
     offset += 4 + GetU32(header.data());
     ++cur_seq;
   }
@@ -264,11 +274,16 @@ Status LogSpool::CreateIfMissing(const std::string& path, int* fd) {
 
 void LogSpool::Remove() {
   removed_ = true;
-  if (fd_ >= 0) ::close(fd_);
-  if (ack_fd_ >= 0) ::close(ack_fd_);
+  // A file is there only if it was opened (found by Open) or created since.
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(log_path_.c_str());
+  }
+  if (ack_fd_ >= 0) {
+    ::close(ack_fd_);
+    ::unlink(ack_path_.c_str());
+  }
   fd_ = ack_fd_ = -1;
-  ::unlink(log_path_.c_str());
-  ::unlink(ack_path_.c_str());
 }
 
 }  // namespace jobctl::agent

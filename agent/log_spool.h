@@ -36,6 +36,10 @@ class LogSpool {
   // last record (the agent died mid-write) is cut off.
   static Result<std::unique_ptr<LogSpool>> Open(std::string log_path, std::string ack_path,
                                                 size_t memory_window = kDefaultMemoryWindow);
+  // A spool the caller knows has no file yet (e.g. its directory did not
+  // exist when the attempt began): nothing to recover, so no file is probed.
+  static std::unique_ptr<LogSpool> OpenNew(std::string log_path, std::string ack_path,
+                                           size_t memory_window = kDefaultMemoryWindow);
   ~LogSpool();
   LogSpool(const LogSpool&) = delete;
   LogSpool& operator=(const LogSpool&) = delete;

@@ -31,8 +31,13 @@ std::string Printable(std::string_view line) {
 Result<std::unique_ptr<MetricsChannel>> MetricsChannel::Open(boost::asio::io_context& io,
                                                              std::string path, PointsFn on_points,
                                                              NoticeFn on_notice) {
-  ::unlink(path.c_str());
-  if (::mkfifo(path.c_str(), 0666) != 0) {
+  // A leftover of an earlier run is replaced (rarely there: no unlink first).
+  int made = ::mkfifo(path.c_str(), 0666);
+  if (made != 0 && errno == EEXIST) {
+    ::unlink(path.c_str());
+    made = ::mkfifo(path.c_str(), 0666);
+  }
+  if (made != 0) {
     return InternalError("cannot create the metrics FIFO " + path + ": " + std::strerror(errno));
   }
   ::chmod(path.c_str(), 0666);  // whatever the umask: any user of the rank may write

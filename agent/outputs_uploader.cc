@@ -87,6 +87,18 @@ Result<std::vector<protocol::OutputFile>> ScanOutputs(const OutputsUploadJob& jo
   return files;
 }
 
+namespace {
+
+// One pool for every uploader of the process: starting and joining a thread
+// per attempt cost more than a trivial job's whole upload. Each uploader
+// runs its work on its own strand, so its tasks stay in order.
+boost::asio::thread_pool& SharedWorkers() {
+  static boost::asio::thread_pool pool(2);
+  return pool;
+}
+
+}  // namespace
+
 OutputsUploader::OutputsUploader(boost::asio::io_context& io, ControllerLink* link,
                                  OutputsUploadJob job, OutputsUploaderOptions options,
                                  std::function<void()> on_done)
@@ -95,22 +107,29 @@ OutputsUploader::OutputsUploader(boost::asio::io_context& io, ControllerLink* li
       job_(std::move(job)),
       options_(options),
       on_done_(std::move(on_done)),
+      worker_(boost::asio::make_strand(SharedWorkers())),
       retry_timer_(io),
       backoff_(options.retry_delay) {}
 
 OutputsUploader::~OutputsUploader() {
   *alive_ = false;
-  cancelled_->store(true);
-  worker_.stop();
-  worker_.join();
+  // Waits for a worker task that is posting back right now; later ones
+  // see the gate closed and drop their result.
+  std::lock_guard<std::mutex> lock(gate_->mu);
+  gate_->open = false;
 }
 
 void OutputsUploader::Start() {
   started_ = std::chrono::steady_clock::now();
-  boost::asio::post(worker_, [this, job = job_, alive = alive_, cancelled = cancelled_, &io = io_] {
-    if (cancelled->load()) return;
+  boost::asio::post(worker_, [this, job = job_, alive = alive_, gate = gate_, &io = io_] {
+    {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+    }
     std::vector<std::string> local;
     auto files = ScanOutputs(job, &local);
+    std::lock_guard<std::mutex> lock(gate->mu);
+    if (!gate->open) return;
     boost::asio::post(io,
                       [this, alive, files = std::move(files), local = std::move(local)]() mutable {
                         if (*alive) OnScanned(std::move(files), std::move(local));
@@ -125,12 +144,23 @@ void OutputsUploader::OnScanned(Result<std::vector<protocol::OutputFile>> files,
   local_paths_ = std::move(local);
   int64_t bytes = 0;
   for (const auto& f : files_) bytes += f.size;
-  spdlog::info("job {} attempt {}: uploading outputs ({} files, {} bytes)", job_.job_id,
-               job_.attempt, files_.size(), bytes);
+  // An attempt that wrote nothing (the common short job) logs at debug level.
+  spdlog::log(files_.empty() ? spdlog::level::debug : spdlog::level::info,
+              "job {} attempt {}: uploading outputs ({} files, {} bytes)", job_.job_id,
+              job_.attempt, files_.size(), bytes);
   AskMissing();
 }
 
 void OutputsUploader::AskMissing() {
+  if (files_.empty()) {
+    // No blob to ask about: the (empty) manifest is all there is to send.
+    wants_.clear();
+    next_want_ = 0;
+    next_offset_ = 0;
+    blobs_stored_ = 0;
+    in_flight_ = 0;
+    return Commit("");
+  }
   protocol::OutputsMissingRequest req;
   req.node_id = job_.node_id;
   req.job_id = job_.job_id;
@@ -174,15 +204,19 @@ void OutputsUploader::Pump() {
       next_offset_ = next_want_ < wants_.size() ? wants_[next_want_].offset : 0;
     }
     ++in_flight_;
-    boost::asio::post(
-        worker_, [this, path = local_paths_[wants_[want].file], offset, length, gen = generation_,
-                  want, alive = alive_, cancelled = cancelled_, &io = io_] {
-          if (cancelled->load()) return;
-          auto data = ReadRange(path, offset, length);
-          boost::asio::post(io, [this, alive, gen, want, offset, data = std::move(data)]() mutable {
-            if (*alive) SendChunk(gen, want, offset, std::move(data));
-          });
-        });
+    boost::asio::post(worker_, [this, path = local_paths_[wants_[want].file], offset, length,
+                                gen = generation_, want, alive = alive_, gate = gate_, &io = io_] {
+      {
+        std::lock_guard<std::mutex> lock(gate->mu);
+        if (!gate->open) return;
+      }
+      auto data = ReadRange(path, offset, length);
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (!gate->open) return;
+      boost::asio::post(io, [this, alive, gen, want, offset, data = std::move(data)]() mutable {
+        if (*alive) SendChunk(gen, want, offset, std::move(data));
+      });
+    });
   }
 }
 
@@ -249,7 +283,8 @@ void OutputsUploader::Commit(const std::string& error) {
         if (!*alive || gen != generation_) return;
         if (reply.ok()) {
           if (error.empty()) {
-            spdlog::info("job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
+            spdlog::log(files_.empty() ? spdlog::level::debug : spdlog::level::info,
+                        "job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
           }
           return Finish();
         }

@@ -7,7 +7,8 @@
 //      rank N's under "rank-N/" (only when it wrote anything). Symbolic links
 //      and special files are skipped.
 //   2. outputs_missing: the controller says which blobs it lacks, and how
-//      many bytes of each it already holds (resume).
+//      many bytes of each it already holds (resume). Skipped when the scan
+//      found no file: there is nothing to ask about.
 //   3. blob_chunk: the missing blobs stream in chunks of `chunk_bytes`, at
 //      most `max_in_flight` chunks outstanding; each chunk is read from disk
 //      on the worker thread, so the agent's loop never blocks on the disk
@@ -24,17 +25,21 @@
 // or after `give_up_after` without success.
 //
 // Thread-safety: belongs to the thread running its io_context; the worker
-// thread only reads files and posts results back.
+// (a strand on a small thread pool shared by every uploader of the process,
+// so an upload costs no thread of its own) only reads files and posts
+// results back, never after the uploader is destroyed.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -103,7 +108,8 @@ class OutputsUploader {
   OutputsUploadJob job_;
   OutputsUploaderOptions options_;
   std::function<void()> on_done_;
-  boost::asio::thread_pool worker_{1};
+  // Work posted here runs in order, one task at a time.
+  boost::asio::strand<boost::asio::thread_pool::executor_type> worker_;
   boost::asio::steady_timer retry_timer_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::milliseconds backoff_;
@@ -119,7 +125,13 @@ class OutputsUploader {
   std::string failure_;      // set once a non-retryable error ended the upload
   bool done_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
+  // Worker tasks post back to io_ only while `open` (under `mu`); the
+  // destructor closes it, so nothing is posted for a destroyed uploader.
+  struct Gate {
+    std::mutex mu;
+    bool open = true;
+  };
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
 };
 
 }  // namespace jobctl::agent

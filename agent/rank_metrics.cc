@@ -25,8 +25,12 @@ Result<std::unique_ptr<RankMetrics>> RankMetrics::Open(boost::asio::io_context& 
   std::string spool_base = paths::SpoolAttemptDir(wd, options.job_id, options.attempt) + "/rank-" +
                            std::to_string(options.rank);
   std::unique_ptr<RankMetrics> m(new RankMetrics());
-  JOBCTL_ASSIGN_OR_RETURN(m->spool_,
-                          LogSpool::Open(spool_base + ".metrics", spool_base + ".metrics-ack"));
+  if (options.new_spool) {
+    m->spool_ = LogSpool::OpenNew(spool_base + ".metrics", spool_base + ".metrics-ack");
+  } else {
+    JOBCTL_ASSIGN_OR_RETURN(m->spool_,
+                            LogSpool::Open(spool_base + ".metrics", spool_base + ".metrics-ack"));
+  }
   RankMetricsOptions o = options;
   m->shipper_ = std::make_unique<LogShipper>(
       io, m->spool_.get(),

@@ -33,6 +33,9 @@ struct RankMetricsOptions {
   int attempt = 0;
   int rank = 0;
   LogShipperOptions shipper;
+  // The attempt's spool directory did not exist when it began: the metric
+  // spool has no file to recover (LogSpool::OpenNew).
+  bool new_spool = false;
 };
 
 class RankMetrics {

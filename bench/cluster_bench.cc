@@ -6,9 +6,14 @@
 // 1. submit -> trivial job (`command: "true"`) SUCCEEDED, one job at a time:
 //    p50/p99 over N jobs.
 // 2. throughput: N trivial jobs submitted by several clients at once, until
-//    the last is SUCCEEDED.
+//    the last is SUCCEEDED; and the CPU time this took per job in the
+//    controller, the agents (with the jobs' processes they reaped) and the
+//    bench's own clients (from /proc, so other work on the machine does not
+//    count).
 // 3. log path: one rank writes 100-byte lines as fast as it can; lines/s
 //    through `jobctl logs -f` into a file, every line checked.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -76,8 +81,44 @@ void Latency(LocalCluster& cluster, int jobs) {
     ms.push_back(Ms(Clock::now() - t0));
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("| submit -> trivial job SUCCEEDED, one at a time (%d jobs) | p50 %.2f ms, p99 %.2f ms |\n",
-              jobs, ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+  std::printf(
+      "| submit -> trivial job SUCCEEDED, one at a time (%d jobs) | p50 %.2f ms, p99 %.2f ms |\n",
+      jobs, ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+}
+
+// CPU time of a process so far, in ms: its own (user + system) and that of
+// the children it has reaped.
+double ProcessCpuMs(pid_t pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/stat")
+                            : "/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return 0;
+  // Fields after the command: state (3) ... utime (14) stime cutime cstime (17).
+  std::vector<std::string> fields;
+  size_t pos = paren + 2;
+  while (pos < text.size() && fields.size() < 15) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    fields.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  if (fields.size() < 15) return 0;
+  double ticks = 0;
+  for (int i = 11; i <= 14; ++i) ticks += std::stod(fields[static_cast<size_t>(i)]);
+  return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+struct CpuMs {
+  double controller = 0, agents = 0, bench = 0;
+};
+
+CpuMs SampleCpu(const LocalCluster& cluster) {
+  CpuMs c;
+  c.controller = ProcessCpuMs(cluster.ControllerPid());
+  for (const char* node : {"local-1", "local-2"}) c.agents += ProcessCpuMs(cluster.AgentPid(node));
+  c.bench = ProcessCpuMs(0);
+  return c;
 }
 
 size_t CountSucceeded(RpcClient& client) {
@@ -95,6 +136,7 @@ void Throughput(LocalCluster& cluster, int jobs, int clients) {
     before = CountSucceeded(client);
   }
   std::vector<std::vector<std::string>> ids(clients);
+  CpuMs cpu0 = SampleCpu(cluster);
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -143,10 +185,21 @@ void Throughput(LocalCluster& cluster, int jobs, int clients) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   double total_s = Ms(Clock::now() - t0) / 1000;
-  std::printf("| %d trivial jobs, %d concurrent clients: submitted | %.0f submits/s (%d failed) |\n",
-              jobs, clients, jobs / (Ms(submitted - t0) / 1000), failures.load());
-  std::printf("| %d trivial jobs: submit of the first -> the last SUCCEEDED | %.0f jobs/s (%zu done) |\n",
-              jobs, done / total_s, done);
+  CpuMs cpu1 = SampleCpu(cluster);
+  std::printf(
+      "| %d trivial jobs, %d concurrent clients: submitted | %.0f submits/s (%d failed) |\n", jobs,
+      clients, jobs / (Ms(submitted - t0) / 1000), failures.load());
+  std::printf(
+      "| %d trivial jobs: submit of the first -> the last SUCCEEDED | %.0f jobs/s (%zu done) |\n",
+      jobs, done / total_s, done);
+  double n = static_cast<double>(std::max<size_t>(done, 1));
+  double controller = (cpu1.controller - cpu0.controller) / n;
+  double agents = (cpu1.agents - cpu0.agents) / n;
+  double bench = (cpu1.bench - cpu0.bench) / n;
+  std::printf(
+      "| %d trivial jobs: CPU per job | %.3f ms: controller %.3f, 2 agents with the jobs' "
+      "processes %.3f, bench clients %.3f |\n",
+      jobs, controller + agents + bench, controller, agents, bench);
 }
 
 void LogPath(LocalCluster& cluster, long lines) {
@@ -157,11 +210,10 @@ void LogPath(LocalCluster& cluster, long lines) {
   auto t0 = Clock::now();
   std::string id = cluster.Submit(spec);
   std::string out = cluster.dir() + "/flood.out";
-  auto r = testing::RunCommand(
-      {"/bin/sh", "-c",
-       std::string(JOBCTL_PATH) + " --controller " + cluster.endpoint() + " logs -f --no-prefix " +
-           id + " > " + out},
-      std::chrono::seconds(300));
+  auto r = testing::RunCommand({"/bin/sh", "-c",
+                                std::string(JOBCTL_PATH) + " --controller " + cluster.endpoint() +
+                                    " logs -f --no-prefix " + id + " > " + out},
+                               std::chrono::seconds(300));
   double s = Ms(Clock::now() - t0) / 1000;
   std::ifstream in(out);
   std::string line;
@@ -171,9 +223,11 @@ void LogPath(LocalCluster& cluster, long lines) {
     ++n;
     if (line.size() != 99 || std::stol(line.substr(0, 9)) != n) ordered = false;
   }
-  std::printf("| log path: 1 rank, %ld lines of 100 bytes -> `jobctl logs -f` file (exit %d) | %.0f lines/s, %s |\n",
-              lines, r.exit_code, n / s,
-              (n == lines && ordered) ? "all lines, in order" : "LINES LOST OR OUT OF ORDER");
+  std::printf(
+      "| log path: 1 rank, %ld lines of 100 bytes -> `jobctl logs -f` file (exit %d) | %.0f "
+      "lines/s, %s |\n",
+      lines, r.exit_code, n / s,
+      (n == lines && ordered) ? "all lines, in order" : "LINES LOST OR OUT OF ORDER");
 }
 
 }  // namespace
@@ -185,10 +239,14 @@ int main(int argc, char** argv) {
   long log_lines = 2'000'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--jobs-latency") latency_jobs = std::atoi(argv[i + 1]);
-    else if (flag == "--jobs-throughput") throughput_jobs = std::atoi(argv[i + 1]);
-    else if (flag == "--clients") clients = std::atoi(argv[i + 1]);
-    else if (flag == "--log-lines") log_lines = std::atol(argv[i + 1]);
+    if (flag == "--jobs-latency")
+      latency_jobs = std::atoi(argv[i + 1]);
+    else if (flag == "--jobs-throughput")
+      throughput_jobs = std::atoi(argv[i + 1]);
+    else if (flag == "--clients")
+      clients = std::atoi(argv[i + 1]);
+    else if (flag == "--log-lines")
+      log_lines = std::atol(argv[i + 1]);
     else {
       std::fprintf(stderr, "cluster_bench: unknown flag %s\n", flag.c_str());
       return 2;

@@ -281,6 +281,17 @@ Status ArtifactStore::CommitOutputs(const protocol::OutputsCommitRequest& c) {
       }
     }
   }
+  // A manifest that lists files is synced to disk with its blobs (FULL). One
+  // that lists none (an attempt that wrote nothing, or a failure report)
+  // gets the job state's durability (NORMAL: it survives a killed
+  // controller, not a power loss) and costs no fsync, which a short job
+  // would otherwise pay once per attempt.
+  bool full = !c.files.empty();
+  if (full != full_sync_) {
+    JOBCTL_RETURN_IF_ERROR(
+        db_->Exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+    full_sync_ = full;
+  }
   SqliteTransaction tx(db_.get());
   JOBCTL_RETURN_IF_ERROR(tx.begun());
   {

@@ -103,6 +103,9 @@ class ArtifactStore {
   const Clock* clock_;
   int64_t partial_idle_ms_;
   std::unique_ptr<SqliteDb> db_;
+  // PRAGMA synchronous of db_ now: FULL (the default) for manifests that
+  // list files, NORMAL for those that list none (see CommitOutputs).
+  bool full_sync_ = true;
   std::map<std::string, Partial> partials_;
 };
 

@@ -44,7 +44,9 @@ Status MemoryStateStore::UpdateJob(const JobRecord& job) {
   Data& data = Batch();
   auto it = data.jobs.find(id);
   if (it == data.jobs.end()) return NotFoundError("job " + job.id + " is not stored");
+  JobSpec spec = std::move(it->second.spec);  // as inserted, like the SQLite store
   it->second = job;
+  it->second.spec = std::move(spec);
   return Status::Ok();
 }
 

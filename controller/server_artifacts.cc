@@ -63,8 +63,10 @@ Result<protocol::OkReply> Server::HandleOutputsCommit(const protocol::OutputsCom
   int64_t bytes = 0;
   for (const auto& f : request.files) bytes += f.size;
   if (request.error.empty()) {
-    spdlog::info("job {} attempt {}: node {} stored its outputs ({} files, {} bytes)",
-                 request.job_id, request.attempt, request.node_id, request.files.size(), bytes);
+    // An attempt that wrote nothing (the common short job) logs at debug level.
+    spdlog::log(request.files.empty() ? spdlog::level::debug : spdlog::level::info,
+                "job {} attempt {}: node {} stored its outputs ({} files, {} bytes)",
+                request.job_id, request.attempt, request.node_id, request.files.size(), bytes);
   } else {
     spdlog::warn("job {} attempt {}: node {} could not upload its outputs: {}", request.job_id,
                  request.attempt, request.node_id, request.error);

@@ -47,8 +47,10 @@ constexpr const char* kInsertJob =
     "INSERT INTO jobs (id, spec_json, state, attempt, priority, created_ms, updated_ms, owner, "
     "end_reason, code_sha256, placement_json, attempt_started_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+// The spec (?2) is the one InsertJob stored: a job's spec never changes, so
+// updates do not serialize it again (three times per job).
 constexpr const char* kUpdateJob =
-    "UPDATE jobs SET spec_json = ?2, state = ?3, attempt = ?4, priority = ?5, created_ms = ?6, "
+    "UPDATE jobs SET state = ?3, attempt = ?4, priority = ?5, created_ms = ?6, "
     "updated_ms = ?7, owner = ?8, end_reason = ?9, code_sha256 = ?10, placement_json = ?11, "
     "attempt_started_ms = ?12 WHERE id = ?1";
 constexpr const char* kBumpLastId =
@@ -168,11 +170,11 @@ Status SqliteStateStore::EnsureTransaction() {
   return Status::Ok();
 }
 
-Status SqliteStateStore::WriteJobRow(sqlite3_stmt* s, const JobRecord& job) {
+Status SqliteStateStore::WriteJobRow(sqlite3_stmt* s, const JobRecord& job, bool with_spec) {
   ResetOnExit reset(s);
   JOBCTL_ASSIGN_OR_RETURN(int64_t id, ParseId(job.id));
   sqlite3_bind_int64(s, 1, id);
-  BindText(s, 2, nlohmann::json(job.spec).dump());
+  if (with_spec) BindText(s, 2, nlohmann::json(job.spec).dump());
   BindText(s, 3, std::string(JobStateName(job.state)));
   sqlite3_bind_int(s, 4, job.attempt);
   sqlite3_bind_int(s, 5, job.priority);
@@ -194,7 +196,7 @@ Status SqliteStateStore::InsertJob(const JobRecord& job, const protocol::StateTr
   JOBCTL_RETURN_IF_ERROR(Exec("SAVEPOINT insert_job"));
   auto body = [&]() -> Status {
     JOBCTL_ASSIGN_OR_RETURN(sqlite3_stmt * insert, Prepare(kInsertJob));
-    JOBCTL_RETURN_IF_ERROR(WriteJobRow(insert, job));
+    JOBCTL_RETURN_IF_ERROR(WriteJobRow(insert, job, /*with_spec=*/true));
     JOBCTL_ASSIGN_OR_RETURN(sqlite3_stmt * bump, Prepare(kBumpLastId));
     {
       ResetOnExit reset(bump);
@@ -216,7 +218,7 @@ Status SqliteStateStore::InsertJob(const JobRecord& job, const protocol::StateTr
 Status SqliteStateStore::UpdateJob(const JobRecord& job) {
   JOBCTL_RETURN_IF_ERROR(EnsureTransaction());
   JOBCTL_ASSIGN_OR_RETURN(sqlite3_stmt * update, Prepare(kUpdateJob));
-  JOBCTL_RETURN_IF_ERROR(WriteJobRow(update, job));
+  JOBCTL_RETURN_IF_ERROR(WriteJobRow(update, job, /*with_spec=*/false));
   if (sqlite3_changes(db_) == 0) return NotFoundError("job " + job.id + " is not stored");
   return Status::Ok();
 }
@@ -294,8 +296,9 @@ Result<std::vector<JobRecord>> SqliteStateStore::LoadJobs() {
                            " has a corrupt spec: " + e.what());
     }
     auto state = ParseJobState(ColumnText(s, 2));
-    if (!state) return InternalError("state database " + path_ + ": job " + job.id +
-                                     " has an unknown state '" + ColumnText(s, 2) + "'");
+    if (!state)
+      return InternalError("state database " + path_ + ": job " + job.id +
+                           " has an unknown state '" + ColumnText(s, 2) + "'");
     job.state = *state;
     job.attempt = sqlite3_column_int(s, 3);
     job.priority = sqlite3_column_int(s, 4);

@@ -48,7 +48,8 @@ class SqliteStateStore final : public StateStore {
   Status Exec(const char* sql);
   Status Error(int rc, const std::string& what) const;
   Status EnsureTransaction();
-  Status WriteJobRow(sqlite3_stmt* stmt, const JobRecord& job);
+  // `with_spec`: bind the spec's JSON (?2); updates leave it as inserted.
+  Status WriteJobRow(sqlite3_stmt* stmt, const JobRecord& job, bool with_spec);
   Result<sqlite3_stmt*> Prepare(const char* sql);
 
   sqlite3* db_;

@@ -57,7 +57,7 @@ class StateStore {
   // Inserts a new job and its first transition atomically; `job.id` must be
   // numeric and larger than every id stored before (LastJobId() grows to it).
   virtual Status InsertJob(const JobRecord& job, const protocol::StateTransition& first) = 0;
-  // Rewrites an existing job's row.
+  // Rewrites an existing job's row but its spec, which is fixed at submit.
   virtual Status UpdateJob(const JobRecord& job) = 0;
   virtual Status AddTransition(const std::string& job_id,
                                const protocol::StateTransition& transition) = 0;
