@@ -117,10 +117,12 @@ TEST_F(ServerLimitsTest, OversizedFrameDropsItsConnectionOnly) {
 
 TEST_F(ServerLimitsTest, OversizedCodeArchiveIsRefusedNamingTheLimit) {
   protocol::SubmitJobRequest r = ValidSubmit();
-  r.code_archive.data.assign(protocol::kMaxCodeArchiveBytes + 1, 'a');
+  r.code_archive.data.assign(68 * protocol::kMiB, 'a');
   auto reply = client_->Call<protocol::SubmitJobReply>(r, kTimeout);
   ExpectRefused(reply.status(), "code_archive_bytes");
-  EXPECT_NE(reply.status().message().find("64 MiB"), std::string::npos);
+  EXPECT_NE(reply.status().message().find("code_archive is 68 MiB, over the limit of 64 MiB"),
+            std::string::npos)
+      << reply.status().message();
   auto list = client_->Call<protocol::ListJobsReply>(protocol::ListJobsRequest{}, kTimeout);
   ASSERT_TRUE(list.ok());
   EXPECT_TRUE(list->jobs.empty());  // nothing stored

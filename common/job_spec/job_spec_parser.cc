@@ -467,7 +467,15 @@ Result<JobSpec> ParseJobSpecFile(const std::string& path) {
     return InvalidArgumentError(
         path + ": cannot read: " + std::strerror(saved_errno != 0 ? saved_errno : ENOENT));
   }
-  // Read at most one byte past the limit: a huge file is refused unread.
+  // A huge file is refused unread (its size named), and at most one byte
+  // past the limit is read from what has no size (a pipe).
+  const auto file_bytes = fs::file_size(path, error);
+  if (!error && file_bytes > protocol::kMaxSpecFileBytes) {
+    protocol::LimitCheck too_big(path);
+    too_big.Bytes("the spec", static_cast<size_t>(file_bytes), protocol::kMaxSpecFileBytes,
+                  "spec_file_bytes");
+    return too_big.status();
+  }
   std::string contents(protocol::kMaxSpecFileBytes + 1, '\0');
   in.read(contents.data(), static_cast<std::streamsize>(contents.size()));
   if (in.bad()) return InvalidArgumentError(path + ": cannot read: " + std::strerror(EIO));

@@ -24,13 +24,11 @@ std::string FormatLimitBytes(size_t bytes) {
 LimitCheck& LimitCheck::Bytes(std::string_view field, size_t size, size_t limit,
                               std::string_view name) {
   if (ok() && size > limit) {
-    // Exact byte counts when the rounded figures would read the same.
-    std::string got = FormatLimitBytes(size);
-    std::string max = FormatLimitBytes(limit);
-    if (got == max) {
-      got = std::to_string(size) + " bytes";
-      max = std::to_string(limit) + " bytes";
-    }
+    // Exact byte counts when the rounded figures could read the same
+    // (within 5% of the limit).
+    bool close = (size - limit) * 20 < limit;
+    std::string got = close ? std::to_string(size) + " bytes" : FormatLimitBytes(size);
+    std::string max = close ? std::to_string(limit) + " bytes" : FormatLimitBytes(limit);
     Fail(field, std::move(got), std::move(max), name);
   }
   return *this;
