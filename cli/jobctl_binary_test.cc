@@ -120,8 +120,8 @@ TEST(JobctlBinaryTest, OversizedSpecFileExits2NamingTheLimitAndSendsNothing) {
   TempDir home;
   SilentListener listener;
   // Valid YAML past 1 MiB: a long comment.
-  std::string spec = home.Write("big.yaml", "name: x\ncommand: echo\n# " +
-                                                std::string(2u << 20, 'c') + "\n");
+  std::string spec =
+      home.Write("big.yaml", "name: x\ncommand: echo\n# " + std::string(2u << 20, 'c') + "\n");
   std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
   ChildRun run = RunChild({kJobctl, "--controller", endpoint, "submit", spec}, HermeticEnv(home),
                           milliseconds(5000));

@@ -171,6 +171,10 @@ void Server::Dispatch(std::vector<zmq::message_t>& parts) {
     ++malformed_frames_;  // no identity: cannot even answer
     return;
   }
+  if (parts.size() > protocol::kMaxMessageParts) {
+    ++malformed_frames_;  // a DEALER sends one part; ROUTER adds the identity
+    return;
+  }
   Incoming in;
   for (size_t i = 0; i + 1 < parts.size(); ++i) in.route.push_back(parts[i].to_string());
   counters_.Received(in.route.front(), clock_->SteadyMillis());

@@ -88,6 +88,29 @@ TEST_F(ServerLimitsTest, WrongTypesAreAnsweredWithAnErrorAndCounted) {
   EXPECT_TRUE(Ping(*client_).ok());
 }
 
+TEST_F(ServerLimitsTest, MessageOfTooManyPartsIsDroppedAndCounted) {
+  zmq::socket_t dealer(server_.context(), zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.connect(server_.endpoint());
+  std::string ping = protocol::Encode(protocol::PingRequest{}, 3);
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(dealer.send(zmq::buffer(ping), zmq::send_flags::sndmore).has_value());
+  }
+  ASSERT_TRUE(dealer.send(zmq::buffer(ping), zmq::send_flags::none).has_value());
+  // The same connection is then answered: the bad message was read first.
+  ASSERT_TRUE(dealer.send(zmq::buffer(ping), zmq::send_flags::none).has_value());
+  zmq::pollitem_t item{static_cast<void*>(dealer), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, kTimeout);
+  ASSERT_TRUE(item.revents & ZMQ_POLLIN);
+  zmq::message_t reply;
+  ASSERT_TRUE(dealer.recv(reply, zmq::recv_flags::dontwait).has_value());
+  auto env = protocol::DecodeEnvelope(reply.to_string_view());
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->type, protocol::PingReply::kType);
+  EXPECT_FALSE(reply.more());
+  EXPECT_EQ(Stats().malformed_frames, 1u);
+}
+
 TEST_F(ServerLimitsTest, OversizedFrameDropsItsConnectionOnly) {
   zmq::socket_t big(server_.context(), zmq::socket_type::dealer);
   big.set(zmq::sockopt::linger, 0);
