@@ -14,6 +14,11 @@
 
 namespace jobctl::controller {
 
+// Parts of one ZeroMQ message the controller reads: a DEALER sends one, the
+// ROUTER adds the identity (a proxy between may add more). A message of more
+// parts is dropped as malformed (docs/limits.md).
+inline constexpr size_t kMaxMessageParts = 4;
+
 // Requests without a dedicated overload carry nothing unbounded.
 template <typename Req>
 void CheckRequestLimits(const Req&, protocol::LimitCheck&) {}

@@ -171,7 +171,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& parts) {
     ++malformed_frames_;  // no identity: cannot even answer
     return;
   }
-  if (parts.size() > protocol::kMaxMessageParts) {
+  if (parts.size() > kMaxMessageParts) {
     ++malformed_frames_;  // a DEALER sends one part; ROUTER adds the identity
     return;
   }

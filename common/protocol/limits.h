@@ -27,7 +27,6 @@
 //   kMaxListItems                100,000   running ranks, gpus, job ids, blobs, files
 //   kMaxReadRecords              100,000   read_logs max_records
 //   kMaxFrameBytes               72 MiB    ZMQ_MAXMSGSIZE on every socket (both ends)
-//   kMaxMessageParts             4         controller (more parts: dropped as malformed)
 //
 // kMaxFrameBytes is the largest legitimate message (a submit_job or
 // start_attempt carrying the largest archive and spec) plus room for the
@@ -62,10 +61,6 @@ inline constexpr size_t kMaxCommandBytes = 1 * kMiB;
 inline constexpr size_t kMaxMapEntries = 1024;
 inline constexpr size_t kMaxListItems = 100000;
 inline constexpr size_t kMaxReadRecords = 100000;
-
-// Parts of one ZeroMQ message the controller reads: a DEALER sends one,
-// the ROUTER adds the identity (a proxy between may add more).
-inline constexpr size_t kMaxMessageParts = 4;
 
 inline constexpr size_t kMaxEnvelopeOverheadBytes = 4 * kMiB;
 inline constexpr size_t kMaxFrameBytes =
