@@ -13,6 +13,10 @@
 // or the wait ends; the loop never blocks on it. Unknown types and malformed
 // frames are answered with an ErrorReply when a request id can be read, and
 // counted. Sends never block: a gone peer's frames are dropped.
+// A request over a size limit (request_limits.h, docs/limits.md) is refused
+// with an error naming the limit and counted per limit (server_stats.cc).
+// The ROUTER fair-queues its connections, so a flooding peer only gets its
+// share of each iteration's frames (server_flood_test.cc).
 //
 // Thread-safety: Run() owns everything; Stop() and the counters may be used
 // from any thread.
