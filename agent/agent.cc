@@ -134,7 +134,8 @@ void Agent::StopAttempts(const std::vector<protocol::AttemptRef>& refs,
 void Agent::HandlePush(protocol::Envelope envelope) {
   auto it = push_handlers_.find(envelope.type);
   if (it == push_handlers_.end()) {
-    spdlog::warn("ignoring unknown command '{}' from the controller", envelope.type);
+    link_.CountBadCommand("command", InvalidArgumentError("unknown command '" +
+                                                          envelope.type.substr(0, 64) + "'"));
     return;
   }
   (this->*(it->second))(envelope);
@@ -143,7 +144,7 @@ void Agent::HandlePush(protocol::Envelope envelope) {
 void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   auto cmd = protocol::DecodeBody<protocol::StartAttemptCommand>(envelope);
   if (!cmd.ok()) {
-    spdlog::error("bad start_attempt: {}", cmd.status().ToString());
+    link_.CountBadCommand("start_attempt", cmd.status());
     return;
   }
   if (shutting_down_) return;
@@ -174,7 +175,7 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
 void Agent::HandleStopAttempt(const protocol::Envelope& envelope) {
   auto cmd = protocol::DecodeBody<protocol::StopAttemptCommand>(envelope);
   if (!cmd.ok()) {
-    spdlog::error("bad stop_attempt: {}", cmd.status().ToString());
+    link_.CountBadCommand("stop_attempt", cmd.status());
     return;
   }
   auto it = runners_.find({cmd->job_id, cmd->attempt});

@@ -63,6 +63,8 @@ class Agent final : public AttemptReporter {
   void Shutdown(std::function<void()> on_done);
 
   bool registered() const { return registered_; }
+  // Frames and commands from the controller dropped as malformed (ControllerLink).
+  uint64_t bad_commands() const { return link_.bad_commands(); }
   std::vector<protocol::RunningRank> Running() const;
 
   // AttemptReporter.

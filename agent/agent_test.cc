@@ -53,6 +53,12 @@ class FakeController {
     router_.send(zmq::buffer(frame), zmq::send_flags::none);
   }
 
+  // Pushes a frame as it is, malformed or not.
+  void PushRaw(const std::string& frame) {
+    router_.send(zmq::buffer(node_identity_), zmq::send_flags::sndmore);
+    router_.send(zmq::buffer(frame), zmq::send_flags::none);
+  }
+
   std::string node_identity_;
   std::optional<protocol::RegisterNodeRequest> registration;
   int heartbeats = 0;
@@ -411,6 +417,33 @@ TEST_F(AgentTest, UploadsEachRanksOutputsAfterTheAttemptEnds) {
     EXPECT_EQ(static_cast<int64_t>(controller_.blobs[f.sha256].size()), f.size);
   }
   EXPECT_EQ(c.files[3].size, 3000000);
+}
+
+TEST_F(AgentTest, MalformedCommandsAreDroppedAndCountedAndTheAgentServesOn) {
+  std::string valid = protocol::Encode(Command("echo survived", 1), 0);
+  controller_.PushRaw("not msgpack at all");
+  controller_.PushRaw(valid.substr(0, valid.size() / 2));  // truncated
+  protocol::Envelope wrong;  // a start_attempt whose fields have the wrong types
+  wrong.type = "start_attempt";
+  wrong.body = {{"job_id", 5}, {"ranks", "zero"}};
+  controller_.PushRaw(protocol::EncodeEnvelope(wrong));
+  protocol::Envelope unknown;
+  unknown.type = "no_such_command";
+  unknown.body = nlohmann::json::object();
+  controller_.PushRaw(protocol::EncodeEnvelope(unknown));
+  protocol::Envelope stop;  // stop_attempt with a string for grace_ms
+  stop.type = "stop_attempt";
+  stop.body = {{"job_id", "job-1"}, {"grace_ms", "soon"}};
+  controller_.PushRaw(protocol::EncodeEnvelope(stop));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return agent_->bad_commands() == 5; }))
+      << agent_->bad_commands();
+  // The agent still runs what it is sent and talks to the controller.
+  controller_.PushRaw(valid);
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); }));
+  EXPECT_EQ(controller_.FindEvent(0, "exited")->exit_code, 0);
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.lines[0].empty(); }));
+  EXPECT_EQ(controller_.lines[0][0], "survived");
+  EXPECT_EQ(agent_->bad_commands(), 5u);
 }
 
 }  // namespace

@@ -152,7 +152,7 @@ void ControllerLink::Drain() {
 void ControllerLink::HandleFrame(const zmq::message_t& msg) {
   auto env = protocol::DecodeEnvelope(msg.to_string_view());
   if (!env.ok()) {
-    spdlog::warn("bad frame from controller {}: {}", endpoint_, env.status().ToString());
+    CountBadCommand("frame", env.status());
     return;
   }
   if (env->request_id == 0) {
@@ -168,6 +168,23 @@ void ControllerLink::HandleFrame(const zmq::message_t& msg) {
   } else {
     cb(std::move(*env));
   }
+}
+
+void ControllerLink::CountBadCommand(std::string_view what, const Status& status) {
+  uint64_t count = ++bad_commands_;
+  auto now = std::chrono::steady_clock::now();
+  if (count > 1 && now - bad_command_logged_at_ < kBadCommandLogPeriod) {
+    ++bad_commands_unlogged_;
+    return;
+  }
+  if (bad_commands_unlogged_ > 0) {
+    spdlog::warn("dropped bad {} from controller {}: {} ({} more dropped since the last warning)",
+                 what, endpoint_, status.ToString(), bad_commands_unlogged_);
+  } else {
+    spdlog::warn("dropped bad {} from controller {}: {}", what, endpoint_, status.ToString());
+  }
+  bad_commands_unlogged_ = 0;
+  bad_command_logged_at_ = now;
 }
 
 void ControllerLink::ArmSweep() {

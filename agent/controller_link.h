@@ -15,12 +15,14 @@
 // Thread-safety: belongs to the thread running the io_context.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -61,7 +63,15 @@ class ControllerLink {
 
   const std::string& endpoint() const { return endpoint_; }
 
+  // A frame or command from the controller that could not be used (not an
+  // envelope, a body of the wrong shape, an unknown command): dropped and
+  // counted, and logged at warn at most once per kBadCommandLogPeriod (with
+  // the number dropped meanwhile). `what` names the command.
+  void CountBadCommand(std::string_view what, const Status& status);
+  uint64_t bad_commands() const { return bad_commands_.load(); }
+
  private:
+  static constexpr auto kBadCommandLogPeriod = std::chrono::seconds(10);
   static constexpr int kHeartbeatIvlMs = 1000;
   static constexpr int kHeartbeatTimeoutMs = 3000;
   static constexpr int kConnectTimeoutMs = 2000;
@@ -89,6 +99,9 @@ class ControllerLink {
   boost::asio::steady_timer sweep_timer_;
   std::map<uint64_t, Pending> pending_;
   uint64_t last_request_id_ = 0;
+  std::atomic<uint64_t> bad_commands_{0};  // read from other threads (tests)
+  uint64_t bad_commands_unlogged_ = 0;
+  std::chrono::steady_clock::time_point bad_command_logged_at_{};
   bool drain_posted_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

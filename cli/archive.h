@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "common/protocol/limits.h"
 #include "common/status.h"
 
 namespace jobctl::cli {
 
-inline constexpr size_t kMaxCodeArchiveBytes = 64u << 20;
+// common/protocol/limits.h; the controller refuses a bigger archive too.
+inline constexpr size_t kMaxCodeArchiveBytes = protocol::kMaxCodeArchiveBytes;
 
 Result<std::string> PackDirectory(const std::string& dir, size_t max_bytes = kMaxCodeArchiveBytes);
 

@@ -116,6 +116,23 @@ TEST(JobctlBinaryTest, BadSpecExits2AndSendsNothing) {
   EXPECT_EQ(listener.ConnectionsSeen(), 0);
 }
 
+TEST(JobctlBinaryTest, OversizedSpecFileExits2NamingTheLimitAndSendsNothing) {
+  TempDir home;
+  SilentListener listener;
+  // Valid YAML past 1 MiB: a long comment.
+  std::string spec =
+      home.Write("big.yaml", "name: x\ncommand: echo\n# " + std::string(2u << 20, 'c') + "\n");
+  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
+  ChildRun run = RunChild({kJobctl, "--controller", endpoint, "submit", spec}, HermeticEnv(home),
+                          milliseconds(5000));
+  ASSERT_FALSE(run.killed_at_deadline);
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("big.yaml: the spec is 2.0 MiB, over the limit of 1 MiB (spec_file_bytes)"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(listener.ConnectionsSeen(), 0);
+}
+
 TEST(JobctlBinaryTest, UsageErrorsExit2) {
   TempDir home;
   EXPECT_EQ(RunChild({kJobctl}, HermeticEnv(home), milliseconds(5000)).exit_code, 2);

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   RegisterMetrics(app, global, table);
   RegisterOutputs(app, global, table);
   RegisterModel(app, global, table);
+  RegisterStats(app, global, table);
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <zmq_addon.hpp>
 
+#include "controller/request_limits.h"
+
 namespace jobctl::controller {
 
 Server::Server(ServerOptions options, zmq::context_t& context, StateStore* store, LogStore* logs,
@@ -23,6 +25,17 @@ Server::Server(ServerOptions options, zmq::context_t& context, StateStore* store
 
 Server::~Server() = default;
 
+template <typename Req>
+bool Server::AdmitWithinLimits(const Req& request, const Incoming& in) {
+  protocol::LimitCheck check(Req::kType);
+  CheckRequestLimits(request, check);
+  if (check.ok()) return true;
+  counters_.Refused(check.limit());
+  spdlog::debug("refused: {}", check.status().ToString());
+  Reply(in, protocol::EncodeError(check.status(), in.request_id));
+  return false;
+}
+
 template <typename Req, typename Rep>
 void Server::Install(Result<Rep> (Server::*fn)(const Req&, const Incoming&)) {
   handlers_[std::string(Req::kType)] = [this, fn](const Incoming& in,
@@ -33,6 +46,7 @@ void Server::Install(Result<Rep> (Server::*fn)(const Req&, const Incoming&)) {
       Reply(in, protocol::EncodeError(request.status(), in.request_id));
       return;
     }
+    if (!AdmitWithinLimits(*request, in)) return;
     Result<Rep> reply = (this->*fn)(*request, in);
     Reply(in, reply.ok() ? protocol::Encode(*reply, in.request_id)
                          : protocol::EncodeError(reply.status(), in.request_id));
@@ -63,6 +77,7 @@ void Server::InstallHandlers() {
   Install(&Server::HandleRegisterModel);
   Install(&Server::HandleListModels);
   Install(&Server::HandleGetModel);
+  Install(&Server::HandleServerStats);
   handlers_[std::string(protocol::ReadLogsRequest::kType)] =
       [this](const Incoming& in, const protocol::Envelope& envelope) {
         auto request = protocol::DecodeBody<protocol::ReadLogsRequest>(envelope);
@@ -71,6 +86,7 @@ void Server::InstallHandlers() {
           Reply(in, protocol::EncodeError(request.status(), in.request_id));
           return;
         }
+        if (!AdmitWithinLimits(*request, in)) return;
         HandleReadLogs(*request, in);
       };
 }
@@ -155,8 +171,13 @@ void Server::Dispatch(std::vector<zmq::message_t>& parts) {
     ++malformed_frames_;  // no identity: cannot even answer
     return;
   }
+  if (parts.size() > kMaxMessageParts) {
+    ++malformed_frames_;  // a DEALER sends one part; ROUTER adds the identity
+    return;
+  }
   Incoming in;
   for (size_t i = 0; i + 1 < parts.size(); ++i) in.route.push_back(parts[i].to_string());
+  counters_.Received(in.route.front(), clock_->SteadyMillis());
   std::string_view frame = parts.back().to_string_view();
   auto envelope = protocol::DecodeEnvelope(frame);
   if (!envelope.ok()) {

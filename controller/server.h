@@ -13,6 +13,10 @@
 // or the wait ends; the loop never blocks on it. Unknown types and malformed
 // frames are answered with an ErrorReply when a request id can be read, and
 // counted. Sends never block: a gone peer's frames are dropped.
+// A request over a size limit (request_limits.h, docs/limits.md) is refused
+// with an error naming the limit and counted per limit (server_stats.cc).
+// The ROUTER fair-queues its connections, so a flooding peer only gets its
+// share of each iteration's frames (server_flood_test.cc).
 //
 // Thread-safety: Run() owns everything; Stop() and the counters may be used
 // from any thread.
@@ -32,6 +36,7 @@
 
 #include "common/clock.h"
 #include "common/protocol/codec.h"
+#include "common/protocol/stats_messages.h"
 #include "common/status.h"
 #include "controller/autoscaler.h"
 #include "controller/config.h"
@@ -43,6 +48,7 @@
 #include "controller/metric_store.h"
 #include "controller/model_registry.h"
 #include "controller/node_registry.h"
+#include "controller/server_counters.h"
 #include "controller/state_store.h"
 
 namespace jobctl::controller {
@@ -85,6 +91,8 @@ class Server : private AgentSender {
   uint64_t malformed_frames() const { return malformed_frames_.load(); }
   uint64_t unknown_types() const { return unknown_types_.load(); }
   uint64_t failed_commits() const { return failed_commits_.load(); }
+  // Frames received, requests refused per limit, peers (server_stats.cc).
+  ServerCounters::Snapshot counters() const { return counters_.Get(clock_->SteadyMillis()); }
 
  private:
   struct Incoming {
@@ -108,6 +116,10 @@ class Server : private AgentSender {
   template <typename Req, typename Rep>
   void Install(Result<Rep> (Server::*fn)(const Req&, const Incoming&));
   void InstallHandlers();
+  // Runs the request's size checks (request_limits.h); a request over a
+  // limit is answered with the error, counted, and not handled.
+  template <typename Req>
+  bool AdmitWithinLimits(const Req& request, const Incoming& in);
 
   void Iterate(int timeout_ms);
   void Dispatch(std::vector<zmq::message_t>& parts);
@@ -175,6 +187,9 @@ class Server : private AgentSender {
   Result<protocol::GetModelReply> HandleGetModel(const protocol::GetModelRequest&,
                                                  const Incoming&);
   Result<ArtifactStore*> Artifacts();
+  // Counters (server_stats.cc).
+  Result<protocol::ServerStatsReply> HandleServerStats(const protocol::ServerStatsRequest&,
+                                                       const Incoming&);
 
   ServerOptions options_;
   zmq::context_t& context_;
@@ -203,6 +218,7 @@ class Server : private AgentSender {
   std::atomic<uint64_t> malformed_frames_{0};
   std::atomic<uint64_t> unknown_types_{0};
   std::atomic<uint64_t> failed_commits_{0};
+  ServerCounters counters_;
 };
 
 }  // namespace jobctl::controller

@@ -9,6 +9,7 @@
 #include "common/protocol/codec.h"
 #include "common/protocol/log_records.h"
 #include "common/protocol/messages.h"
+#include "common/protocol/stats_messages.h"
 
 namespace {
 
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   Write(dir, "start_attempt", Encode(start, 0));
   Write(dir, "stop_attempt", Encode(StopAttemptCommand{"7", 1, "cancelled", 1000}, 0));
   Write(dir, "error", EncodeError(jobctl::InvalidArgumentError("bad"), 8));
+  Write(dir, "server_stats", Encode(ServerStatsRequest{}, 9));
   Write(dir, "lines", lines);
   std::string records;
   AppendRecord(records, 1, 0, 0, "hello");

@@ -10,6 +10,7 @@
 #include "common/protocol/codec.h"
 #include "common/protocol/log_records.h"
 #include "common/protocol/messages.h"
+#include "common/protocol/stats_messages.h"
 
 namespace {
 
@@ -36,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                   CancelJobReply, ReadLogsRequest, ReadLogsReply, ListNodesRequest, ListNodesReply,
                   RegisterNodeRequest, RegisterNodeReply, HeartbeatRequest, HeartbeatReply,
                   RankEventRequest, LogBatchRequest, LogBatchReply, StartAttemptCommand,
-                  StopAttemptCommand>(*envelope);
+                  StopAttemptCommand, ServerStatsRequest, ServerStatsReply>(*envelope);
   static_cast<void>(StatusFromErrorReply(*envelope));
 
   auto again = DecodeEnvelope(EncodeEnvelope(*envelope));

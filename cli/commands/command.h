@@ -60,5 +60,6 @@ void RegisterCluster(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterPools(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterOutputs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // outputs, download
 void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table);    // model ...
+void RegisterStats(CLI::App& app, GlobalOptions& global, CommandTable& table);    // stats
 
 }  // namespace jobctl::cli

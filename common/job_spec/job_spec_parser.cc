@@ -19,7 +19,10 @@
 #include "common/job_spec/job_spec_io.h"
 #include "common/job_spec/quantity.h"
 #include "common/job_spec/spec_diagnostics.h"
+#include "common/job_spec/spec_limits.h"
 #include "common/job_spec/spec_reader.h"
+#include "common/protocol/limit_check.h"
+#include "common/protocol/limits.h"
 
 namespace jobctl {
 namespace {
@@ -440,8 +443,17 @@ fs::path AbsoluteDir(std::string_view dir) {
 
 Result<JobSpec> ParseJobSpecString(std::string_view yaml, std::string_view file_name,
                                    std::string_view base_dir) {
+  if (yaml.size() > protocol::kMaxSpecFileBytes) {
+    protocol::LimitCheck too_big(file_name);
+    too_big.Bytes("the spec", yaml.size(), protocol::kMaxSpecFileBytes, "spec_file_bytes");
+    return too_big.status();
+  }
   JobSpecParser parser(file_name, AbsoluteDir(base_dir));
-  return parser.Parse(yaml);
+  JOBCTL_ASSIGN_OR_RETURN(JobSpec spec, parser.Parse(yaml));
+  protocol::LimitCheck check(file_name);
+  CheckJobSpecLimits(spec, "", check);
+  JOBCTL_RETURN_IF_ERROR(check.status());
+  return spec;
 }
 
 Result<JobSpec> ParseJobSpecFile(const std::string& path) {
@@ -455,11 +467,21 @@ Result<JobSpec> ParseJobSpecFile(const std::string& path) {
     return InvalidArgumentError(
         path + ": cannot read: " + std::strerror(saved_errno != 0 ? saved_errno : ENOENT));
   }
-  std::ostringstream contents;
-  contents << in.rdbuf();
+  // A huge file is refused unread (its size named), and at most one byte
+  // past the limit is read from what has no size (a pipe).
+  const auto file_bytes = fs::file_size(path, error);
+  if (!error && file_bytes > protocol::kMaxSpecFileBytes) {
+    protocol::LimitCheck too_big(path);
+    too_big.Bytes("the spec", static_cast<size_t>(file_bytes), protocol::kMaxSpecFileBytes,
+                  "spec_file_bytes");
+    return too_big.status();
+  }
+  std::string contents(protocol::kMaxSpecFileBytes + 1, '\0');
+  in.read(contents.data(), static_cast<std::streamsize>(contents.size()));
   if (in.bad()) return InvalidArgumentError(path + ": cannot read: " + std::strerror(EIO));
+  contents.resize(static_cast<size_t>(in.gcount()));
   const fs::path absolute = fs::absolute(fs::path(path), error).lexically_normal();
-  return ParseJobSpecString(contents.str(), path, absolute.parent_path().string());
+  return ParseJobSpecString(contents, path, absolute.parent_path().string());
 }
 
 std::string SubstituteOutputs(const JobSpec& spec, std::string_view outputs_dir) {

@@ -12,13 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/protocol/limits.h"
 #include "common/protocol/messages.h"
 #include "common/status.h"
 
 namespace jobctl::protocol {
 
-// Largest frame a peer accepts (code archives dominate).
-inline constexpr size_t kMaxFrameBytes = 128u << 20;
+// kMaxFrameBytes, the largest frame a peer accepts, is in limits.h.
 
 struct Envelope {
   int version = kProtocolVersion;

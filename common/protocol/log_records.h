@@ -14,11 +14,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/protocol/limits.h"
 #include "common/status.h"
 
 namespace jobctl::protocol {
 
-inline constexpr size_t kMaxLineBytes = 16 * 1024;
+// kMaxLineBytes is in limits.h.
 
 void AppendLine(std::string& packed, std::string_view line);
 // Splits a PackLines buffer. The views point into `packed`.

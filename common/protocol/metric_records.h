@@ -19,12 +19,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/protocol/limits.h"
 #include "common/status.h"
 
 namespace jobctl::protocol {
 
 inline constexpr size_t kMaxMetricLineBytes = 1024;
-inline constexpr size_t kMaxMetricNameBytes = 128;
+// kMaxMetricNameBytes is in limits.h.
 inline constexpr int64_t kMaxMetricStep = int64_t{1} << 53;
 
 struct MetricPoint {
