@@ -30,8 +30,8 @@ std::map<std::string, uint64_t> LimitValues() {
 
 }  // namespace
 
-// An admin operation: it tells who is connected and what they sent wrong.
-// (Restricted to admins where the socket authenticates clients.)
+// An admin operation (auth/access_policy.cc): it tells who is connected and
+// what they sent wrong.
 Result<protocol::ServerStatsReply> Server::HandleServerStats(const protocol::ServerStatsRequest&,
                                                              const Incoming&) {
   ServerCounters::Snapshot s = counters_.Get(clock_->SteadyMillis());
@@ -46,6 +46,9 @@ Result<protocol::ServerStatsReply> Server::HandleServerStats(const protocol::Ser
   reply.peers = s.peers;
   reply.peers_seen = s.peers_seen;
   reply.limits = LimitValues();
+  reply.permission_denied = permission_denied_.load();
+  reply.refused_unknown_keys = refused_unknown_keys();
+  reply.refused_handshakes = refused_handshakes();
   return reply;
 }
 

@@ -32,6 +32,10 @@ std::string StatsText(const protocol::ServerStatsReply& s, bool limits) {
   rows.push_back({"failed commits", std::to_string(s.failed_commits)});
   rows.push_back({"peers (active in the last minute)", std::to_string(s.peers)});
   rows.push_back({"peers seen", std::to_string(s.peers_seen)});
+  rows.push_back({"requests refused (permission denied)", std::to_string(s.permission_denied)});
+  rows.push_back({"connections refused (unknown key)", std::to_string(s.refused_unknown_keys)});
+  rows.push_back({"connections refused (plain text or another controller's key)",
+                  std::to_string(s.refused_handshakes)});
   std::string text = RenderTable({"COUNTER", "VALUE"}, rows);
   if (limits) {
     std::vector<std::vector<std::string>> limit_rows;
@@ -63,13 +67,16 @@ void RegisterStats(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "Show the controller's counters since it started: frames received, malformed frames "
       "(not a valid message, or a field of the wrong type), unknown message types, requests "
       "refused for passing a size limit (by limit: code_archive_bytes, log_batch_bytes, ...; "
-      "docs/limits.md), failed state commits and the connected peers. A growing count of "
+      "docs/limits.md), failed state commits, the connected peers, and what authentication "
+      "refused (requests the access table denied, connections with an unknown key, plain-text "
+      "connections; docs/security.md). A growing count of "
       "malformed or refused requests points at a misbehaving client or agent. An admin "
       "command.");
   cmd->add_option("-o,--output", options->output,
                   "table, or json: an object with uptime_ms, frames_received, malformed_frames, "
                   "unknown_types, refused_requests, refused_by_limit (limit name -> count), "
-                  "failed_commits, peers, peers_seen and limits (limit name -> value)")
+                  "failed_commits, peers, peers_seen, limits (limit name -> value), "
+                  "permission_denied, refused_unknown_keys and refused_handshakes")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   cmd->add_flag("--limits", options->limits,

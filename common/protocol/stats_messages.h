@@ -32,10 +32,17 @@ struct ServerStatsReply {
   uint64_t peers = 0;                      // connections that sent a frame in the last minute
   uint64_t peers_seen = 0;                 // distinct connections since start
   std::map<std::string, uint64_t> limits;  // limit name -> value (common/protocol/limits.h)
+  // Authentication (docs/security.md): requests refused by the access table
+  // or sent with a revoked token; connections refused because their key is
+  // unknown (ZAP); plain-text or wrong-controller-key handshakes refused.
+  uint64_t permission_denied = 0;
+  uint64_t refused_unknown_keys = 0;
+  uint64_t refused_handshakes = 0;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServerStatsReply, uptime_ms, frames_received,
                                                 malformed_frames, unknown_types, refused_requests,
                                                 refused_by_limit, failed_commits, peers, peers_seen,
-                                                limits)
+                                                limits, permission_denied, refused_unknown_keys,
+                                                refused_handshakes)
 
 }  // namespace jobctl::protocol
