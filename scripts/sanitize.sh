@@ -29,7 +29,9 @@ export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 # positives inside libstdc++ (std::regex, std::function) under the sanitizers.
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DJOBCTL_SANITIZE=ON -DJOBCTL_WERROR=OFF \
   -DJOBCTL_WITH_CUDA=OFF -DJOBCTL_BUILD_BENCH=OFF >/dev/null
+start=$SECONDS
 cmake --build "$build" -j "$jobs"
+echo "sanitize.sh: build took $((SECONDS - start)) s"
 
 reports="$build/sanitizer-reports"
 rm -rf "$reports"
@@ -47,7 +49,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsa
 #   only build and run the same fuzzers a second time.
 status=0
 cd "$build"
+start=$SECONDS
 ctest --output-on-failure --timeout 900 -j "$(nproc)" -E '^fuzz_job_spec_and_wire$' "$@" || status=1
+echo "sanitize.sh: ctest took $((SECONDS - start)) s"
 
 # Warnings (e.g. about swapcontext) also create a file: only files with an
 # error in them count.

@@ -15,7 +15,9 @@ logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 
 "$root/scripts/setup.sh"
+start=$SECONDS
 "$root/scripts/build.sh"
+echo "test.sh: normal build took $((SECONDS - start)) s"
 
 # Prints "PASSED FAILED" from a ctest log's summary line, nothing without one.
 counts() {
@@ -24,6 +26,7 @@ counts() {
 }
 
 status=0
+start=$SECONDS
 (cd "${JOBCTL_BUILD_DIR:-$root/build}" &&
   ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@") 2>&1 | tee "$logs/normal" || status=1
 read -r passed failed < <(counts "$logs/normal") || true
@@ -31,13 +34,16 @@ if [ -z "${passed:-}" ]; then
   echo "test.sh: FAILED: the normal phase's ctest gave no summary (see above)"
   exit 1
 fi
+echo "test.sh: normal ctest took $((SECONDS - start)) s"
 summary="normal: $passed passed, $failed failed"
 
 if [ "${JOBCTL_SKIP_SANITIZE:-0}" = 1 ]; then
   summary+="; ASan+UBSan: skipped (JOBCTL_SKIP_SANITIZE=1)"
 else
   echo "test.sh: phase 2: the suite under ASan and UBSan (scripts/sanitize.sh)"
+  start=$SECONDS
   "$root/scripts/sanitize.sh" "$@" 2>&1 | tee "$logs/sanitize" || status=1
+  echo "test.sh: the ASan+UBSan phase (build and ctest) took $((SECONDS - start)) s"
   read -r spassed sfailed < <(counts "$logs/sanitize") || true
   reports="$(sed -nE 's/^sanitize\.sh: ([0-9]+) sanitizer reports$/\1/p' "$logs/sanitize" | tail -n 1)"
   if [ -z "${spassed:-}" ] || [ -z "$reports" ]; then
