@@ -6,12 +6,15 @@
 # (e.g. -R Codec).
 #
 # Every process the tests start (jobctld, jobagent, jobctl, jobtrainer, the
-# test binaries) writes its sanitizer report, if any, to
-# build-asan/sanitizer-reports/<name>.<pid> instead of stderr: the end-to-end
-# tests keep their daemons' stderr in temporary folders they delete, so a
-# report from a daemon would otherwise be lost. A report makes the process
-# fail (it aborts), and after ctest this script lists every report and fails
-# if there is any, even when the test that started the process passed.
+# test binaries) writes its ASan or LSan report, if any, to
+# build-asan/sanitizer-reports/asan.<binary>.<pid> instead of stderr: the
+# end-to-end tests keep their daemons' stderr in temporary folders they
+# delete, so a report from a daemon would otherwise be lost. After ctest this
+# script lists every report and fails if there is any, even when the test that
+# started the process passed. UBSan reports stay on stderr (g++'s UBSan runtime
+# ignores log_path when ASan is linked too); every UBSan error ends its process
+# with status 1, and the end-to-end cluster (tests/e2e/sanitizer_reports.h)
+# fails the test whose daemons' logs hold one.
 #
 # Output: ctest's output and summary, then one line
 #   "sanitize.sh: N sanitizer reports"
@@ -37,11 +40,10 @@ reports="$build/sanitizer-reports"
 rm -rf "$reports"
 mkdir -p "$reports"
 supp="$root/scripts/sanitizer-suppressions"
-# A report from any process goes to $reports/<binary>.<pid> (the prefix is
-# per sanitizer; ASan, LSan and UBSan share the ASan runtime's log file).
+# log_exe_name: the file name says which binary wrote the report.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan:log_exe_name=1:${ASAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp:log_path=$reports/ubsan:log_exe_name=1:${UBSAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp:${UBSAN_OPTIONS:-}"
 
 # Left out of this run:
 # - fuzz_job_spec_and_wire: it builds its own clang tree with ASan and UBSan
