@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -100,7 +101,11 @@ void Agent::Heartbeat() {
   protocol::HeartbeatRequest req;
   req.node_id = options_.node.id;
   req.running = Running();
-  link_.Call(req, options_.request_timeout,
+  // A heartbeat lost with a killed controller's connection gets no reply;
+  // waiting the whole request timeout for it would keep the node silent
+  // longer than the restarted controller waits for its nodes. Give up after
+  // three periods: the next tick sends another (a late reply is dropped).
+  link_.Call(req, std::min(options_.request_timeout, 3 * options_.heartbeat),
              [this, alive = alive_](Result<protocol::Envelope> reply) {
                if (!*alive) return;
                heartbeat_in_flight_ = false;

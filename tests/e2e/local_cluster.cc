@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/e2e/sanitizer_reports.h"
+
 namespace jobctl::testing {
 namespace {
 
@@ -65,6 +67,7 @@ LocalCluster::~LocalCluster() {
   for (auto& [id, agent] : agents_) agent->Stop(std::chrono::seconds(10));
   if (controller_) controller_->Stop(std::chrono::seconds(5));
   client_.reset();
+  ExpectNoSanitizerReportIn(dir_ + "/logs");
   std::error_code ec;
   if (!std::getenv("JOBCTL_KEEP_TEST_DIRS")) std::filesystem::remove_all(dir_, ec);
 }

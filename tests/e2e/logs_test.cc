@@ -63,7 +63,11 @@ TEST(LogsTest, AllLinesInOrder) {
 }
 
 TEST(LogsTest, SurvivesControllerKilledMidStream) {
-  LocalCluster cluster;
+  // The restarted controller waits heartbeat_timeout_ms for its nodes; the
+  // agent first resends the lines it spooled meanwhile. 1.5 s (the default)
+  // was too short for that in the sanitizer build on a loaded machine; this
+  // test is about the lines, not about how fast a node is declared lost.
+  LocalCluster cluster(ClusterOptions{.heartbeat_timeout_ms = 5000});
   cluster.StartController();
   cluster.StartAgent("node-a");
   std::string id = cluster.Submit(Spec("0.15"));
@@ -75,7 +79,13 @@ TEST(LogsTest, SurvivesControllerKilledMidStream) {
   ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f",
                               "--no-prefix"},
                              follow_file));
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // Only a follower that got an answer waits for a lost controller (one that
+  // never got any fails at once, exit 3): wait for its first line, which a
+  // slow (sanitizer) build may take more than a second to print.
+  for (int i = 0; i < 300 && ReadFile(follow_file).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(ReadFile(follow_file).empty()) << "logs -f printed nothing in 30 s";
   cluster.KillController(SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   cluster.StartController();

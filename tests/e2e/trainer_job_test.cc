@@ -25,7 +25,7 @@ TEST(TrainerJobTest, MnistMlpDdpExampleRunsOnTwoAgents) {
   auto r = cluster.Jobctl(
       {"submit", std::string(JOBCTL_SOURCE_DIR) + "/jobs/mnist-mlp-ddp.yaml", "--follow"},
       std::chrono::seconds(300));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err << "\nthe ranks' output:\n" << r.out;
   std::string id = r.err.substr(r.err.find("job ") + 4);
   id = id.substr(0, id.find(' '));
   auto logs = cluster.Jobctl({"logs", id});

@@ -10,8 +10,10 @@
 #include <gloo/transport/tcp/device.h>
 
 #include <cctype>
+#include <csignal>
 #include <deque>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -218,6 +220,11 @@ Result<std::unique_ptr<Communicator>> Connect(const RendezvousConfig& config,
   gloo::transport::tcp::attr attr;
   attr.hostname = local.ok() ? *local : std::string("127.0.0.1");
   GlooStoreAdapter adapter(session.store, "gloo/", config.timeout);
+  // Gloo's TCP pairs write with writev, which raises SIGPIPE once a peer has
+  // closed its socket: the process died instead of getting the write error
+  // (GlooDeadPeerTest.APeerThatLeavesMidwayGivesAnErrorNotAHang, now and then).
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
   try {
     auto device = gloo::transport::tcp::CreateDevice(attr);
     auto context = std::make_shared<gloo::rendezvous::Context>(config.rank, config.world_size);
