@@ -24,7 +24,7 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
       runtime_(runtime),
       options_(std::move(options)),
       link_(io, zmq_context, options_.controller, options_.node.id,
-            [this](protocol::Envelope e) { HandlePush(std::move(e)); }),
+            [this](protocol::Envelope e) { HandlePush(std::move(e)); }, options_.credentials),
       heartbeat_timer_(io),
       event_retry_timer_(io),
       shutdown_timer_(io) {

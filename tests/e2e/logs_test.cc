@@ -74,7 +74,7 @@ TEST(LogsTest, SurvivesControllerKilledMidStream) {
   std::string follow_file = cluster.dir() + "/follow.out";
   ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f",
                               "--no-prefix"},
-                             follow_file));
+                             follow_file, cluster.JobctlEnv()));
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   cluster.KillController(SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
