@@ -1,12 +1,11 @@
 #include "agent/agent_flags.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/auth/curve_keys.h"
 
@@ -77,8 +76,7 @@ TEST(AgentFlagsTest, UserTokensAndBadTokensAreRefused) {
   TempDir dir;
   auto user = ResolveJoinToken("", MakeToken(auth::TokenKind::kUser).Encode());
   ASSERT_FALSE(user.ok());
-  EXPECT_NE(user.status().message().find("a user token cannot join as an agent"),
-            std::string::npos)
+  EXPECT_NE(user.status().message().find("a user token cannot join as an agent"), std::string::npos)
       << user.status().message();
   auto garbage = ResolveJoinToken("", std::string("not-a-token"));
   ASSERT_FALSE(garbage.ok());

@@ -1,11 +1,10 @@
 // Where jobctl finds its token, and how the config file keeps it.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <iterator>
 #include <map>
-
-#include <gtest/gtest.h>
 
 #include "cli/config.h"
 #include "cli/test_util.h"

@@ -1,5 +1,7 @@
 // `jobctl login`, `jobctl whoami` and `jobctl token create|list|revoke`:
 // credentials for the controller (docs/security-clients.md).
+#include "common/auth/token.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,7 +14,6 @@
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "common/auth/client_credentials.h"
-#include "common/auth/token.h"
 #include "common/protocol/auth_messages.h"
 #include "common/protocol/messages.h"
 
@@ -45,9 +46,12 @@ void AddOutputOption(CLI::App* cmd, std::string& output, const std::string& json
 }
 
 nlohmann::json TokenInfoJson(const protocol::TokenInfo& t) {
-  return {{"id", t.id},           {"kind", t.kind},
-          {"name", t.name},       {"admin", t.admin},
-          {"created", FormatIsoTime(t.created_ms)}, {"created_ms", t.created_ms}};
+  return {{"id", t.id},
+          {"kind", t.kind},
+          {"name", t.name},
+          {"admin", t.admin},
+          {"created", FormatIsoTime(t.created_ms)},
+          {"created_ms", t.created_ms}};
 }
 
 std::string Role(const protocol::TokenInfo& t) {
@@ -90,12 +94,14 @@ Result<auth::Token> ReadLoginToken(const std::string& token_file) {
 int RunLogin(const GlobalOptions& global, const OutputOption& options) {
   auto address = ResolveControllerAddress(global.controller, ProcessEnv);
   if (!address.ok()) return Usage(address.status().message());
-  if (global.timeout_ms <= 0) return Usage("--timeout-ms: expected a positive number of milliseconds");
+  if (global.timeout_ms <= 0)
+    return Usage("--timeout-ms: expected a positive number of milliseconds");
   auto token = ReadLoginToken(global.token_file);
   if (!token.ok()) return Usage(token.status().message());
   if (token->kind != auth::TokenKind::kUser) {
-    return Usage("an agent token cannot log in: use it with `jobagent --token-file`, and log in "
-                 "with a user token (`jobctl token create --user NAME`)");
+    return Usage(
+        "an agent token cannot log in: use it with `jobagent --token-file`, and log in "
+        "with a user token (`jobctl token create --user NAME`)");
   }
   auto creds = auth::CredentialsFromToken(*token);
   if (!creds.ok()) return Usage("token: " + creds.status().message());
@@ -208,9 +214,10 @@ int RunRevoke(const GlobalOptions& global, const RevokeOptions& options) {
     if (options.output == "json") {
       Print(DumpJson({{"id", options.id}, {"revoked", true}}));
     } else {
-      std::printf("revoked token %s: its holder is refused from now on, also on open "
-                  "connections\n",
-                  options.id.c_str());
+      std::printf(
+          "revoked token %s: its holder is refused from now on, also on open "
+          "connections\n",
+          options.id.c_str());
     }
     return kExitOk;
   });
@@ -228,8 +235,8 @@ void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "Check a user token with the controller and store it, with the controller's address, "
       "in the user's config file (mode 0600), so later commands need no flags. The token is "
       "read from --token-file FILE or from standard input, never from the command line.");
-  AddOutputOption(cmd, login->output, "controller, config (the file written), identity {" +
-                                          kInfoFields + "}");
+  AddOutputOption(cmd, login->output,
+                  "controller, config (the file written), identity {" + kInfoFields + "}");
   cmd->footer(
       "Examples:\n  jobctl login --controller tcp://ctl.example:7070 --token-file alice.token\n"
       "  jobctl login --controller tcp://ctl.example:7070 < alice.token\n\n"
@@ -275,10 +282,11 @@ void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table) {
   cmd->add_option("--out", create->out_file,
                   "Write the token to FILE (mode 0600) instead of standard output");
   AddOutputOption(cmd, create->output, kInfoFields + ", token, file");
-  cmd->footer("Examples:\n  jobctl token create --agent --name rack-3 --out agent.token\n"
-              "  jobctl token create --user alice > alice.token\n"
-              "  jobctl token create --user bob --admin -o json\n\n" +
-              ExitStatusHelp());
+  cmd->footer(
+      "Examples:\n  jobctl token create --agent --name rack-3 --out agent.token\n"
+      "  jobctl token create --user alice > alice.token\n"
+      "  jobctl token create --user bob --admin -o json\n\n" +
+      ExitStatusHelp());
   table.Add(cmd, [&global, create] { return RunCreate(global, *create); });
 
   auto list = std::make_shared<OutputOption>();

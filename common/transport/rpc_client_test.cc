@@ -1,11 +1,11 @@
 // RpcClient against a CURVE ROUTER with a ZAP handler in the same process.
 #include "common/transport/rpc_client.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/auth/curve_keys.h"
 #include "common/protocol/messages.h"
@@ -72,9 +72,12 @@ class TestServer {
     } while (frames.back().more());
     bool ok = frames.size() >= 7 &&
               known_.count(auth::Z85EncodeKey(std::string(frames[6].to_string_view()))) > 0;
-    std::vector<std::string> reply = {"1.0", frames.size() > 1 ? frames[1].to_string() : "",
-                                      ok ? "200" : "400", ok ? "OK" : "unknown key",
-                                      ok ? "tester" : "", ""};
+    std::vector<std::string> reply = {"1.0",
+                                      frames.size() > 1 ? frames[1].to_string() : "",
+                                      ok ? "200" : "400",
+                                      ok ? "OK" : "unknown key",
+                                      ok ? "tester" : "",
+                                      ""};
     for (size_t i = 0; i < reply.size(); ++i) {
       zap_.send(zmq::buffer(reply[i]),
                 i + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);

@@ -2,14 +2,13 @@
 // agents need a join token the controller knows, clients a user token; a
 // refused key is told apart from a dead controller; users see and control
 // only their own jobs; tokens are created, used, listed and revoked with jobctl.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/auth/curve_keys.h"
 #include "common/auth/token.h"
@@ -143,21 +142,20 @@ TEST(SecurityTest, RevokedOrForeignAgentTokensNeverBecomeReady) {
   cluster.SpawnAgent("foreign", {"--token-file", foreign}, false);
   // A known agent joins meanwhile: the controller is serving.
   cluster.StartAgent("good");
-  EXPECT_TRUE(WaitForLog(cluster, {"127.0.0.1"}, seconds(10))) << cluster.DaemonLog("jobctld");
+  EXPECT_TRUE(WaitForLog(cluster, {"refused a connection from", "127.0.0.1"}, seconds(10)))
+      << cluster.DaemonLog("jobctld");
   std::this_thread::sleep_for(seconds(2));
   EXPECT_FALSE(NodeListed(cluster, "revoked")) << cluster.DaemonLog("revoked");
   EXPECT_FALSE(NodeListed(cluster, "foreign")) << cluster.DaemonLog("foreign");
-  EXPECT_NE(cluster.DaemonLog("revoked").find("refused this agent's join token"),
-            std::string::npos)
+  EXPECT_NE(cluster.DaemonLog("revoked").find("refused this agent's join token"), std::string::npos)
       << cluster.DaemonLog("revoked");
 }
 
 TEST(SecurityTest, UnknownClientKeyIsPermissionDeniedNotAHang) {
   LocalCluster cluster;
   cluster.StartController();
-  auto r = cluster.JobctlWithEnv(
-      {{"JOBCTL_TOKEN", UnknownToken(cluster, auth::TokenKind::kUser)}},
-      {"--timeout-ms", "60000", "list"}, seconds(30));
+  auto r = cluster.JobctlWithEnv({{"JOBCTL_TOKEN", UnknownToken(cluster, auth::TokenKind::kUser)}},
+                                 {"--timeout-ms", "60000", "list"}, seconds(30));
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("controller at " + cluster.endpoint() +
@@ -165,25 +163,21 @@ TEST(SecurityTest, UnknownClientKeyIsPermissionDeniedNotAHang) {
                        "controller): run `jobctl login`"),
             std::string::npos)
       << r.err;
-  EXPECT_TRUE(WaitForLog(cluster, {"127.0.0.1"}, seconds(10))) << cluster.DaemonLog("jobctld");
+  EXPECT_TRUE(WaitForLog(cluster, {"refused a connection from", "127.0.0.1"}, seconds(10)))
+      << cluster.DaemonLog("jobctld");
 }
 
 TEST(SecurityTest, PlainTextClientGetsNoAnswer) {
   LocalCluster cluster;
   cluster.StartController();
-  std::string before = cluster.DaemonLog("jobctld");
   zmq::context_t context;
   RpcClient plain(context, cluster.endpoint());  // no credentials: the NULL mechanism
   auto reply = plain.Call<protocol::ListJobsReply>(protocol::ListJobsRequest{}, milliseconds(1500));
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.status().code(), StatusCode::kUnavailable) << reply.status().ToString();
   // The refusal is logged (the monitor on the controller's socket).
-  auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (cluster.DaemonLog("jobctld").size() == before.size() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  EXPECT_GT(cluster.DaemonLog("jobctld").size(), before.size()) << cluster.DaemonLog("jobctld");
+  EXPECT_TRUE(WaitForLog(cluster, {"refused a connection"}, seconds(10)))
+      << cluster.DaemonLog("jobctld");
   // With the admin's keys the same controller answers.
   auto admin = cluster.MakeClient(context);
   EXPECT_TRUE(admin->Call<protocol::ListJobsReply>(protocol::ListJobsRequest{}, seconds(5)).ok());
@@ -232,8 +226,8 @@ TEST(SecurityTest, UsersSeeAndControlOnlyTheirOwnJobs) {
 TEST(SecurityTest, TokenCreateLoginListRevokeEndToEnd) {
   LocalCluster cluster;
   cluster.StartController();
-  auto created = cluster.Jobctl({"token", "create", "--user", "carol", "--out",
-                                 cluster.dir() + "/carol.token"});
+  auto created = cluster.Jobctl(
+      {"token", "create", "--user", "carol", "--out", cluster.dir() + "/carol.token"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   EXPECT_TRUE(created.out.empty()) << "the token went to the file";
   struct stat st {};
@@ -246,8 +240,8 @@ TEST(SecurityTest, TokenCreateLoginListRevokeEndToEnd) {
       {"JOBCTL_TOKEN", ""},
       {"JOBCTL_TOKEN_FILE", ""},
       {"JOBCTL_CONTROLLER", ""}};
-  auto login = RunCommand({JOBCTL_PATH, "--controller", cluster.endpoint(), "login",
-                           "--token-file", cluster.dir() + "/carol.token"},
+  auto login = RunCommand({JOBCTL_PATH, "--controller", cluster.endpoint(), "login", "--token-file",
+                           cluster.dir() + "/carol.token"},
                           seconds(30), carol);
   ASSERT_EQ(login.exit_code, 0) << login.err;
   EXPECT_NE(login.out.find("logged in to " + cluster.endpoint() + " as carol"), std::string::npos)
