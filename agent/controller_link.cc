@@ -1,13 +1,12 @@
 #include "agent/controller_link.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <cstring>
 #include <random>
-
-#include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 namespace jobctl::agent {
 namespace {
@@ -241,10 +240,11 @@ void ControllerLink::ReadMonitor() {
       auto now = std::chrono::steady_clock::now();
       if (now - last_refusal_log_ < kRefusalLogPeriod) continue;
       last_refusal_log_ = now;
-      spdlog::error("controller at {} refused this agent's join token (revoked, made for another "
-                    "controller, or not an agent token); still retrying. Create one with "
-                    "`jobctl token create --agent`",
-                    endpoint_);
+      spdlog::error(
+          "controller at {} refused this agent's join token (revoked, made for another "
+          "controller, or not an agent token); still retrying. Create one with "
+          "`jobctl token create --agent`",
+          endpoint_);
     }
   } catch (const zmq::error_t& e) {
     spdlog::warn("socket monitor of {}: {}", endpoint_, e.what());

@@ -160,8 +160,7 @@ void LogPath(LocalCluster& cluster, long lines) {
   auto r = testing::RunCommand(
       {"/bin/sh", "-c",
        "JOBCTL_TOKEN_FILE=" + cluster.admin_token_file() + " " + std::string(JOBCTL_PATH) +
-           " --controller " + cluster.endpoint() + " logs -f --no-prefix " +
-           id + " > " + out},
+           " --controller " + cluster.endpoint() + " logs -f --no-prefix " + id + " > " + out},
       std::chrono::seconds(300));
   double s = Ms(Clock::now() - t0) / 1000;
   std::ifstream in(out);

@@ -23,7 +23,8 @@ struct ChildRun {
   std::string err;
 };
 
-// Standard input is /dev/null. `env` entries ("NAME=value") are set in the child on top of this process's environment.
+// Standard input is /dev/null. `env` entries ("NAME=value") are set in the child on top of this
+// process's environment.
 inline ChildRun RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                          std::chrono::milliseconds deadline) {
   ChildRun run;

@@ -3,16 +3,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 namespace jobctl::cli {
 
@@ -104,7 +103,8 @@ Result<std::optional<std::string>> ReadConfigString(const std::string& path, con
 
 // Sets `values` in the config file, keeping its other keys. A file that holds
 // a token is written with mode 0600, from its first byte.
-Status WriteConfigValues(const std::string& path, const std::map<std::string, std::string>& values) {
+Status WriteConfigValues(const std::string& path,
+                         const std::map<std::string, std::string>& values) {
   if (path.empty()) return FailedPreconditionError("no config path: neither XDG_CONFIG_HOME nor HOME is set");
   YAML::Node root;
   std::error_code ec;

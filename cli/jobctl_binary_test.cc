@@ -1,10 +1,9 @@
 // Runs the built jobctl binary as a child process.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "cli/child_process_test_util.h"
 #include "cli/local_cluster.h"
@@ -28,8 +27,11 @@ std::string SomeToken() {
 
 // Keeps every child away from the developer's own config file and token.
 std::vector<std::string> HermeticEnv(const TempDir& home) {
-  return {"XDG_CONFIG_HOME=" + home.path() + "/config", "XDG_DATA_HOME=" + home.path() + "/data",
-          "HOME=" + home.path(), "JOBCTL_CONTROLLER=", "JOBCTL_TOKEN=" + SomeToken(),
+  return {"XDG_CONFIG_HOME=" + home.path() + "/config",
+          "XDG_DATA_HOME=" + home.path() + "/data",
+          "HOME=" + home.path(),
+          "JOBCTL_CONTROLLER=",
+          "JOBCTL_TOKEN=" + SomeToken(),
           "JOBCTL_TOKEN_FILE="};
 }
 
@@ -152,8 +154,8 @@ TEST(JobctlBinaryTest, NoTokenExits2WithALoginHintAndSendsNothing) {
   TempDir home;
   SilentListener listener;
   std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
-  ChildRun run = RunChild({kJobctl, "--controller", endpoint, "list"}, WithoutToken(home),
-                          milliseconds(5000));
+  ChildRun run =
+      RunChild({kJobctl, "--controller", endpoint, "list"}, WithoutToken(home), milliseconds(5000));
   ASSERT_FALSE(run.killed_at_deadline);
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("no credentials for " + endpoint + ": run `jobctl login`"),
@@ -166,14 +168,15 @@ TEST(JobctlBinaryTest, BadTokenSourcesExit2NamingThem) {
   TempDir home;
   SilentListener listener;
   std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
-  ChildRun missing = RunChild(
-      {kJobctl, "--controller", endpoint, "--token-file", home.path() + "/none", "nodes"},
-      HermeticEnv(home), milliseconds(5000));
+  ChildRun missing =
+      RunChild({kJobctl, "--controller", endpoint, "--token-file", home.path() + "/none", "nodes"},
+               HermeticEnv(home), milliseconds(5000));
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
   EXPECT_NE(missing.err.find("--token-file"), std::string::npos) << missing.err;
   auto env = WithoutToken(home);
   env.push_back("JOBCTL_TOKEN=jct1_user_nonsense");
-  ChildRun garbage = RunChild({kJobctl, "--controller", endpoint, "nodes"}, env, milliseconds(5000));
+  ChildRun garbage =
+      RunChild({kJobctl, "--controller", endpoint, "nodes"}, env, milliseconds(5000));
   EXPECT_EQ(garbage.exit_code, 2) << garbage.err;
   EXPECT_NE(garbage.err.find("$JOBCTL_TOKEN"), std::string::npos) << garbage.err;
   EXPECT_EQ(listener.ConnectionsSeen(), 0);

@@ -28,11 +28,13 @@ int main(int argc, char** argv) {
                  "`jobctl login` and `jobctl up`)")
       ->configurable(false);
   app.fallthrough();
-  app.footer("Examples:\n  jobctl up\n  jobctl submit job.yaml --follow\n  jobctl list\n"
-             "  jobctl logs 12 -f\n"
-             "  jobctl login --controller tcp://HOST:7070 --token-file my.token\n"
-             "  jobctl token create --user alice > alice.token   (admin)\n\nRun 'jobctl VERB --help' for a verb's options.\n\n" +
-             ExitStatusHelp());
+  app.footer(
+      "Examples:\n  jobctl up\n  jobctl submit job.yaml --follow\n  jobctl list\n"
+      "  jobctl logs 12 -f\n"
+      "  jobctl login --controller tcp://HOST:7070 --token-file my.token\n"
+      "  jobctl token create --user alice > alice.token   (admin)\n\nRun 'jobctl VERB --help' for "
+      "a verb's options.\n\n" +
+      ExitStatusHelp());
 
   CommandTable table;
   RegisterSubmit(app, global, table);

@@ -189,9 +189,9 @@ int RunUp(const UpOptions& options) {
     if (!binary.ok()) return Fail(binary.status().message());
     fs::create_directories(work_dir, ec);
     if (ec) return Fail("cannot create " + work_dir + ": " + ec.message());
-    std::vector<std::string> argv = {*binary,    "--controller", *endpoint,
+    std::vector<std::string> argv = {*binary,     "--controller", *endpoint,
                                      "--node-id", node,           "--work-dir",
-                                     work_dir,   "--token-file", paths.AgentTokenFile()};
+                                     work_dir,    "--token-file", paths.AgentTokenFile()};
     argv.insert(argv.end(), options.agent_args.begin(), options.agent_args.end());
     auto spawned = SpawnDaemon(argv, paths.AgentLog(node), paths.AgentPidFile(node));
     if (!spawned.ok()) return Fail(spawned.status().message());
@@ -290,7 +290,8 @@ void RegisterCluster(CLI::App& app, GlobalOptions& /*global*/, CommandTable& tab
       "Start a local controller and N agents (local-1..local-N) in the background, wait until "
       "they are READY, and record the controller's address and the local admin token "
       "(DATA_DIR/controller/auth/admin.token) in the user's config file (mode 0600). The agents "
-      "join with DATA_DIR/controller/auth/agent.token. Idempotent: starts only what is not running (also restarts a killed controller).");
+      "join with DATA_DIR/controller/auth/agent.token. Idempotent: starts only what is not running "
+      "(also restarts a killed controller).");
   cmd->add_option("--agents", up->agents, "Number of agents")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -63,6 +63,7 @@ void RegisterCluster(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterPools(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterOutputs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // outputs, download
 void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table);    // model ...
-void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table);  // login, token, whoami
+void RegisterToken(CLI::App& app, GlobalOptions& global,
+                   CommandTable& table);  // login, token, whoami
 
 }  // namespace jobctl::cli

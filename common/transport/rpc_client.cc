@@ -9,10 +9,9 @@
 namespace jobctl {
 namespace {
 
-constexpr int kMonitorEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+constexpr int kMonitorEvents =
+    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
 
 // inproc addresses are per context; a process-wide counter plus the pid keeps
 // them unique across every client of every context.
@@ -99,8 +98,9 @@ Status RpcClient::DrainMonitor() {
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         return PermissionDeniedError(RefusedCredentialsMessage(endpoint_));
       case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-        handshake_problem_ = "the CURVE handshake failed with a protocol error (is it a jobctl "
-                             "controller with authentication?)";
+        handshake_problem_ =
+            "the CURVE handshake failed with a protocol error (is it a jobctl "
+            "controller with authentication?)";
         break;
       case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         handshake_problem_ =
@@ -126,9 +126,9 @@ Result<protocol::Envelope> RpcClient::CallRaw(const std::string& frame, uint64_t
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
-      zmq::pollitem_t items[2] = {{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0},
-                                  {monitor_ ? static_cast<void*>(*monitor_) : nullptr, 0,
-                                   ZMQ_POLLIN, 0}};
+      zmq::pollitem_t items[2] = {
+          {static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0},
+          {monitor_ ? static_cast<void*>(*monitor_) : nullptr, 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, monitor_ ? 2 : 1, left);
       if (monitor_ && (items[1].revents & ZMQ_POLLIN)) {
         Status refused = DrainMonitor();
@@ -158,8 +158,9 @@ Result<protocol::Envelope> RpcClient::CallRaw(const std::string& frame, uint64_t
     if (!handshake_problem_.empty()) {
       hint = " (" + handshake_problem_ + ")";
     } else if (connected_ && !handshake_ok_) {
-      hint = " (connected, but the CURVE handshake did not complete: the controller may be "
-             "refusing this key)";
+      hint =
+          " (connected, but the CURVE handshake did not complete: the controller may be "
+          "refusing this key)";
     }
   }
   // Drop the socket so a queued request is not delivered after we gave up.

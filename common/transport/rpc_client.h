@@ -22,7 +22,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
 #include <zmq.hpp>
 
 #include "common/auth/client_credentials.h"
@@ -74,9 +73,9 @@ class RpcClient {
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<zmq::socket_t> monitor_;  // PAIR end of the socket monitor
   std::string monitor_address_;
-  bool connected_ = false;          // a TCP connection was made (this socket)
-  bool handshake_ok_ = false;       // a handshake completed (this socket)
-  std::string handshake_problem_;   // the last failed handshake, for the hint
+  bool connected_ = false;         // a TCP connection was made (this socket)
+  bool handshake_ok_ = false;      // a handshake completed (this socket)
+  std::string handshake_problem_;  // the last failed handshake, for the hint
   uint64_t last_request_id_ = 0;
 };
 

@@ -72,9 +72,9 @@ TEST(LogsTest, SurvivesControllerKilledMidStream) {
   // A follower that must ride through the restart.
   Subprocess follower;
   std::string follow_file = cluster.dir() + "/follow.out";
-  ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f",
-                              "--no-prefix"},
-                             follow_file, cluster.JobctlEnv()));
+  ASSERT_TRUE(follower.Start(
+      {JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f", "--no-prefix"},
+      follow_file, cluster.JobctlEnv()));
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   cluster.KillController(SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
