@@ -1,12 +1,13 @@
 #include "agent/controller_link.h"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/post.hpp>
 #include <cstring>
 #include <random>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 namespace jobctl::agent {
 namespace {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -12,6 +11,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 namespace jobctl::cli {
 

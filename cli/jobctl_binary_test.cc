@@ -1,9 +1,10 @@
 // Runs the built jobctl binary as a child process.
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "cli/child_process_test_util.h"
 #include "cli/local_cluster.h"
