@@ -255,6 +255,15 @@ void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "token",
       "Create, list and revoke the tokens agents join with and users log in with (admin only)");
   token->require_subcommand(1);
+  // `jobctl token VERB`: main runs the group's runner, which runs the verb's.
+  auto verbs = std::make_shared<CommandTable>();
+  table.Add(token, [token, verbs]() -> int {
+    for (const CLI::App* sub : token->get_subcommands()) {
+      if (const Runner* runner = verbs->Find(sub)) return (*runner)();
+    }
+    std::fprintf(stderr, "jobctl: token: no verb given; see jobctl token --help\n");
+    return kExitUsage;
+  });
   token->footer(
       "A token holds the controller's public key and the holder's secret key; the\n"
       "controller keeps only the holder's public key, so a lost token cannot be\n"
@@ -287,7 +296,7 @@ void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table) {
       "  jobctl token create --user alice > alice.token\n"
       "  jobctl token create --user bob --admin -o json\n\n" +
       ExitStatusHelp());
-  table.Add(cmd, [&global, create] { return RunCreate(global, *create); });
+  verbs->Add(cmd, [&global, create] { return RunCreate(global, *create); });
 
   auto list = std::make_shared<OutputOption>();
   cmd = token->add_subcommand("list",
@@ -295,7 +304,7 @@ void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table) {
                               "created (never the tokens themselves)");
   AddOutputOption(cmd, list->output, "an array of {" + kInfoFields + "}");
   cmd->footer("Examples:\n  jobctl token list\n  jobctl token list -o json\n\n" + ExitStatusHelp());
-  table.Add(cmd, [&global, list] { return RunList(global, *list); });
+  verbs->Add(cmd, [&global, list] { return RunList(global, *list); });
 
   auto revoke = std::make_shared<RevokeOptions>();
   cmd = token->add_subcommand("revoke",
@@ -304,7 +313,7 @@ void RegisterToken(CLI::App& app, GlobalOptions& global, CommandTable& table) {
   cmd->add_option("id", revoke->id, "The token's id (from token list)")->required();
   AddOutputOption(cmd, revoke->output, "id, revoked");
   cmd->footer("Examples:\n  jobctl token revoke 3f9a1c0b7d2e\n\n" + ExitStatusHelp());
-  table.Add(cmd, [&global, revoke] { return RunRevoke(global, *revoke); });
+  verbs->Add(cmd, [&global, revoke] { return RunRevoke(global, *revoke); });
 }
 
 }  // namespace jobctl::cli
