@@ -12,7 +12,7 @@ std::string AgentTokenFile(const ProviderContext& context) {
 }
 
 std::string AgentTokenText(const ProviderContext& context) {
-  auto token = auth::ReadTokenFile(AgentTokenFile(context));
+  auto token = jobctl::auth::ReadTokenFile(AgentTokenFile(context));
   return token.ok() ? token->Encode() : "";
 }
 
