@@ -32,6 +32,23 @@ void AddFlags(CLI::App& app, ControllerFlags* f) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 }
 
+CLI::App* AddInitCommand(CLI::App& app, ControllerFlags* f) {
+  CLI::App* init = app.add_subcommand(
+      "init",
+      "Create what is missing of DATA_DIR/auth: the controller's CURVE key pair "
+      "(controller.key 0600, controller.pub), credentials.json, admin.token (an admin user "
+      "token for the local user) and agent.token (a join token for local agents), then exit. "
+      "Safe to run again: existing files are kept. Plain `jobctld` does the same at start. "
+      "See docs/security.md.");
+  init->add_option("--data-dir", f->data_dir,
+                   "The controller's data directory (default ~/.local/share/jobctl/controller)");
+  init->add_flag("--rotate", f->rotate_keys,
+                 "Make a NEW controller key pair and new admin and agent tokens, and forget every "
+                 "other credential: every token handed out before must be issued again. Stop "
+                 "the controller first.");
+  return init;
+}
+
 Result<PortRange> ParsePortRange(const std::string& text) {
   auto parse = [](std::string_view s, int* out) {
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);

@@ -29,10 +29,15 @@ struct ControllerFlags {
   std::string store = "sqlite";  // sqlite | memory
   std::string config_file;
   std::string log_level = "info";
+  bool rotate_keys = false;  // `jobctld init --rotate`
 };
 
 // Registers every flag on `app`, writing into `flags`.
 void AddFlags(CLI::App& app, ControllerFlags* flags);
+
+// Registers `jobctld init [--data-dir DIR] [--rotate]` (docs/security.md):
+// create the controller's key pair and local tokens, then exit.
+CLI::App* AddInitCommand(CLI::App& app, ControllerFlags* flags);
 
 // "29500-29999" or "29500". Errors name the flag.
 Result<PortRange> ParsePortRange(const std::string& text);

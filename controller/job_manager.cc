@@ -183,7 +183,8 @@ Result<std::string> JobManager::StoreArchive(const std::string& data) {
   return sha;
 }
 
-Result<std::string> JobManager::Submit(const protocol::SubmitJobRequest& request) {
+Result<std::string> JobManager::Submit(const protocol::SubmitJobRequest& request,
+                                      const std::string& owner) {
   JOBCTL_RETURN_IF_ERROR(ValidateSpec(request.spec, request.spec_file));
   Job job;
   if (!request.code_archive.data.empty()) {
@@ -195,6 +196,7 @@ Result<std::string> JobManager::Submit(const protocol::SubmitJobRequest& request
   job.record.state = JobState::kQueued;
   job.record.attempt = 1;
   job.record.priority = request.spec.priority;
+  job.record.owner = owner;
   job.record.created_ms = job.record.updated_ms = clock_->NowMillis();
   protocol::StateTransition first{"", "QUEUED", job.record.created_ms, 1, "submitted"};
   JOBCTL_RETURN_IF_ERROR(store_->InsertJob(job.record, first));

@@ -62,7 +62,9 @@ class JobManager {
   Status Load();
 
   // Validates, stores the code archive and the job; returns the job id.
-  Result<std::string> Submit(const protocol::SubmitJobRequest& request);
+  // `owner` is the submitting user's name (docs/security.md).
+  Result<std::string> Submit(const protocol::SubmitJobRequest& request,
+                             const std::string& owner = "");
   // Returns the job's state after the request (terminal jobs are unchanged).
   Result<JobState> Cancel(const std::string& job_id);
   Status OnRankEvent(const protocol::RankEventRequest& event);
@@ -78,7 +80,11 @@ class JobManager {
   void MarkDirty() { dirty_ = true; }
 
   // Views.
-  Result<std::vector<protocol::JobSummary>> List(const protocol::ListJobsRequest& request) const;
+  // With a non-empty `owner`, only that user's jobs.
+  Result<std::vector<protocol::JobSummary>> List(const protocol::ListJobsRequest& request,
+                                                 const std::string& owner = "") const;
+  // The user who submitted the job; NotFound for an unknown id.
+  Result<std::string> OwnerOf(const std::string& job_id) const;
   Result<protocol::JobDetail> Get(const std::string& job_id) const;
   Result<JobState> StateOf(const std::string& job_id) const;
   // The job is terminal and no node still holds ranks of it.

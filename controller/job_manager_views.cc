@@ -27,7 +27,7 @@ protocol::JobSummary Summarize(const JobRecord& r) {
 }  // namespace
 
 Result<std::vector<protocol::JobSummary>> JobManager::List(
-    const protocol::ListJobsRequest& request) const {
+    const protocol::ListJobsRequest& request, const std::string& owner) const {
   std::optional<JobState> state;
   if (!request.state.empty()) {
     state = ParseJobState(request.state);
@@ -41,6 +41,7 @@ Result<std::vector<protocol::JobSummary>> JobManager::List(
   for (auto it = jobs_.rbegin(); it != jobs_.rend(); ++it) {
     const JobRecord& r = it->second.record;
     if (state && r.state != *state) continue;
+    if (!owner.empty() && r.owner != owner) continue;
     if (!request.experiment.empty() && r.spec.experiment_name != request.experiment) continue;
     out.push_back(Summarize(r));
     if (request.limit > 0 && static_cast<int>(out.size()) >= request.limit) break;
@@ -88,6 +89,12 @@ Result<protocol::JobDetail> JobManager::Get(const std::string& job_id) const {
   std::sort(d.ranks.begin(), d.ranks.end(),
             [](const auto& a, const auto& b) { return a.rank < b.rank; });
   return d;
+}
+
+Result<std::string> JobManager::OwnerOf(const std::string& job_id) const {
+  const Job* job = FindJob(job_id);
+  if (job == nullptr) return NotFoundError("job " + job_id + " does not exist");
+  return job->record.owner;
 }
 
 Result<JobState> JobManager::StateOf(const std::string& job_id) const {

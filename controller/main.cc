@@ -12,6 +12,8 @@
 #include <zmq.hpp>
 
 #include "common/malloc_tuning.h"
+#include "controller/auth/authenticator.h"
+#include "controller/auth/key_store.h"
 #include "controller/config.h"
 #include "controller/flags.h"
 #include "controller/log_store.h"
@@ -32,6 +34,28 @@ int Fail(const jobctl::Status& status) {
   return status.code() == jobctl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
+// `jobctld init`: create (or rotate) DATA_DIR/auth and say what was made.
+int RunInit(const jobctl::controller::ControllerFlags& flags) {
+  using namespace jobctl::controller;
+  std::string data_dir = flags.data_dir.empty() ? paths::DefaultDataDir() : flags.data_dir;
+  if (auto s = paths::CreateDataDirLayout(data_dir); !s.ok()) return Fail(s);
+  auto state = auth::InitAuth(data_dir, flags.rotate_keys, jobctl::SystemClock::Get());
+  if (!state.ok()) return Fail(state.status());
+  auto p = auth::AuthPathsFor(data_dir);
+  if (state->created.empty()) {
+    std::printf("%s: everything in place, nothing created\n", p.dir.c_str());
+  } else {
+    std::printf("%s%s:\n", p.dir.c_str(), flags.rotate_keys ? " (rotated)" : "");
+    for (const auto& line : state->created) std::printf("  created %s\n", line.c_str());
+  }
+  std::printf("controller public key: %s\nadmin token: %s\nagent join token: %s\n",
+              state->controller.public_key.c_str(), p.admin_token.c_str(), p.agent_token.c_str());
+  if (flags.rotate_keys) {
+    std::printf("every other token was forgotten: issue new ones with `jobctl token create`\n");
+  }
+  return 0;
+}
+
 int RunController(const jobctl::controller::ControllerFlags& flags) {
   using namespace jobctl::controller;
   if (auto s = ValidateFlags(flags); !s.ok()) return Fail(s);
@@ -44,6 +68,10 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
   }
   std::string data_dir = flags.data_dir.empty() ? paths::DefaultDataDir() : flags.data_dir;
   if (auto s = paths::CreateDataDirLayout(data_dir); !s.ok()) return Fail(s);
+  // Keys and tokens (docs/security.md): the first start needs no `jobctld init`.
+  auto auth_state = auth::InitAuth(data_dir, /*rotate=*/false, jobctl::SystemClock::Get());
+  if (!auth_state.ok()) return Fail(auth_state.status());
+  for (const auto& line : auth_state->created) spdlog::info("auth: created {}", line);
 
   std::unique_ptr<jobctl::controller::StateStore> store;
   if (flags.store == "memory") {
@@ -80,10 +108,13 @@ int RunController(const jobctl::controller::ControllerFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   zmq::context_t context(1);
+  auth::Authenticator authenticator(context, auth_state->controller, auth_state->registry.get());
+  options.authenticator = &authenticator;
   Server server(options, context, store.get(), logs->get(), jobctl::SystemClock::Get());
   if (metrics) server.SetMetricStore(metrics.get());
   if (auto s = server.Start(); !s.ok()) return Fail(s);
-  spdlog::info("data dir {}; store {}", data_dir, flags.store);
+  spdlog::info("data dir {}; store {}; CURVE key {} ({} credentials)", data_dir, flags.store,
+               auth_state->controller.public_key, auth_state->registry->size());
 
   std::thread waiter([&server, signals]() {
     int sig = 0;
@@ -108,10 +139,12 @@ int main(int argc, char** argv) {
   CLI::App app{"jobctld: the jobctl controller (API, state, scheduler, logs)"};
   app.set_version_flag("--version", JOBCTL_VERSION);
   jobctl::controller::AddFlags(app, &flags);
+  CLI::App* init = jobctl::controller::AddInitCommand(app, &flags);
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("jobctld");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  if (init->parsed()) return RunInit(flags);
   return RunController(flags);
 }

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <zmq_addon.hpp>
 
+#include "controller/auth/connection_monitor.h"
+
 namespace jobctl::controller {
 
 Server::Server(ServerOptions options, zmq::context_t& context, StateStore* store, LogStore* logs,
@@ -63,6 +65,11 @@ void Server::InstallHandlers() {
   Install(&Server::HandleRegisterModel);
   Install(&Server::HandleListModels);
   Install(&Server::HandleGetModel);
+  // Tokens (server_tokens.cc).
+  Install(&Server::HandleCreateToken);
+  Install(&Server::HandleListTokens);
+  Install(&Server::HandleRevokeToken);
+  Install(&Server::HandleWhoAmI);
   handlers_[std::string(protocol::ReadLogsRequest::kType)] =
       [this](const Incoming& in, const protocol::Envelope& envelope) {
         auto request = protocol::DecodeBody<protocol::ReadLogsRequest>(envelope);
@@ -90,9 +97,15 @@ Status Server::Start() {
     // Peers that stopped answering are dropped (ZMTP heartbeats).
     socket_->set(zmq::sockopt::heartbeat_ivl, 1000);
     socket_->set(zmq::sockopt::heartbeat_timeout, 5000);
+    if (Status secured = SecureSocket(); !secured.ok()) {
+      monitor_.reset();
+      socket_.reset();
+      return secured;
+    }
     socket_->bind(options_.listen);
     endpoint_ = socket_->get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
+    monitor_.reset();
     socket_.reset();
     return UnavailableError("--listen " + options_.listen + ": cannot bind: " + e.what());
   }
@@ -179,6 +192,7 @@ void Server::Dispatch(std::vector<zmq::message_t>& parts) {
                   in.request_id));
     return;
   }
+  if (!Authorize(parts.back(), envelope->type, &in)) return;
   try {
     handler->second(in, *envelope);
   } catch (const std::exception& e) {

@@ -31,8 +31,10 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/protocol/auth_messages.h"
 #include "common/protocol/codec.h"
 #include "common/status.h"
+#include "controller/auth/principal.h"
 #include "controller/autoscaler.h"
 #include "controller/config.h"
 #include "controller/flags.h"
@@ -47,6 +49,11 @@
 
 namespace jobctl::controller {
 
+namespace auth {
+class Authenticator;
+class ConnectionMonitor;
+}  // namespace auth
+
 struct ServerOptions {
   std::string listen = "tcp://127.0.0.1:7070";
   std::string data_dir;  // code archives (the stores are passed in)
@@ -59,6 +66,11 @@ struct ServerOptions {
   std::string version = "0.1.0";
   std::vector<PoolConfig> pools;  // from --config; autoscaled (server_pools.cc)
   int pool_tick_ms = 50;          // how often the autoscaler looks at the pools
+  // CURVE and per-message access checks (server_auth.cc, docs/security.md).
+  // Null: no authentication, every request is an admin named "local" (only
+  // for tests of other features; jobctld always sets one). Must outlive the
+  // server and use the server's ZeroMQ context.
+  auth::Authenticator* authenticator = nullptr;
 };
 
 class Server : private AgentSender {
@@ -85,11 +97,20 @@ class Server : private AgentSender {
   uint64_t malformed_frames() const { return malformed_frames_.load(); }
   uint64_t unknown_types() const { return unknown_types_.load(); }
   uint64_t failed_commits() const { return failed_commits_.load(); }
+  // Authentication (server_auth.cc): requests answered PERMISSION_DENIED
+  // (the access table refused them, or their token was revoked; another
+  // user's job answers NOT_FOUND and is not counted here), and connections
+  // refused at the handshake: unknown client keys (ZAP), and plain-text
+  // clients or clients holding another controller's key (socket monitor).
+  uint64_t permission_denied() const { return permission_denied_.load(); }
+  uint64_t refused_unknown_keys() const;
+  uint64_t refused_handshakes() const;
 
  private:
   struct Incoming {
     std::vector<std::string> route;  // ROUTER identity frames
     uint64_t request_id = 0;
+    auth::Principal principal = auth::LocalPrincipal();  // who sent it (server_auth.cc)
   };
   struct Outgoing {
     std::vector<std::string> route;
@@ -176,6 +197,25 @@ class Server : private AgentSender {
                                                  const Incoming&);
   Result<ArtifactStore*> Artifacts();
 
+  // Authentication (server_auth.cc). SecureSocket: before bind. Authorize:
+  // fills in.principal and checks the access table; false (answered with
+  // PERMISSION_DENIED) when refused.
+  Status SecureSocket();
+  bool Authorize(zmq::message_t& frame, const std::string& type, Incoming* in);
+  // NOT_FOUND, worded as for a missing job, when a non-admin user asks for
+  // another user's job.
+  Status CheckJobAccess(const Incoming& in, const std::string& job_id) const;
+  // The owner list_jobs is limited to: empty for admins (all jobs).
+  std::string OwnerFilter(const Incoming& in) const;
+  // Tokens (server_tokens.cc).
+  Result<protocol::CreateTokenReply> HandleCreateToken(const protocol::CreateTokenRequest&,
+                                                       const Incoming&);
+  Result<protocol::ListTokensReply> HandleListTokens(const protocol::ListTokensRequest&,
+                                                     const Incoming&);
+  Result<protocol::OkReply> HandleRevokeToken(const protocol::RevokeTokenRequest&,
+                                              const Incoming&);
+  Result<protocol::WhoAmIReply> HandleWhoAmI(const protocol::WhoAmIRequest&, const Incoming&);
+
   ServerOptions options_;
   zmq::context_t& context_;
   StateStore* store_;
@@ -184,6 +224,9 @@ class Server : private AgentSender {
   NodeRegistry nodes_;
   JobManager jobs_;
   std::unique_ptr<zmq::socket_t> socket_;
+  // Watches socket_ for failed handshakes; declared after it so that it is
+  // destroyed (and stops watching) first.
+  std::unique_ptr<auth::ConnectionMonitor> monitor_;
   std::string endpoint_;
   int64_t started_ms_ = 0;
 
@@ -203,6 +246,7 @@ class Server : private AgentSender {
   std::atomic<uint64_t> malformed_frames_{0};
   std::atomic<uint64_t> unknown_types_{0};
   std::atomic<uint64_t> failed_commits_{0};
+  std::atomic<uint64_t> permission_denied_{0};
 };
 
 }  // namespace jobctl::controller

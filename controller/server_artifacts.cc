@@ -73,8 +73,9 @@ Result<protocol::OkReply> Server::HandleOutputsCommit(const protocol::OutputsCom
 }
 
 Result<protocol::ListOutputsReply> Server::HandleListOutputs(
-    const protocol::ListOutputsRequest& request, const Incoming&) {
+    const protocol::ListOutputsRequest& request, const Incoming& in) {
   JOBCTL_ASSIGN_OR_RETURN(ArtifactStore * store, Artifacts());
+  JOBCTL_RETURN_IF_ERROR(CheckJobAccess(in, request.job_id));
   JOBCTL_ASSIGN_OR_RETURN(protocol::JobDetail job, jobs_.Get(request.job_id));
   auto state = ParseJobState(job.summary.state);
   bool terminal = state && IsTerminal(*state);

@@ -13,26 +13,28 @@ Result<protocol::PingReply> Server::HandlePing(const protocol::PingRequest&, con
 }
 
 Result<protocol::SubmitJobReply> Server::HandleSubmitJob(const protocol::SubmitJobRequest& request,
-                                                         const Incoming&) {
+                                                         const Incoming& in) {
   JOBCTL_RETURN_IF_ERROR(CheckSubmitPool(request));
-  JOBCTL_ASSIGN_OR_RETURN(std::string id, jobs_.Submit(request));
+  JOBCTL_ASSIGN_OR_RETURN(std::string id, jobs_.Submit(request, in.principal.name));
   return protocol::SubmitJobReply{id};
 }
 
 Result<protocol::ListJobsReply> Server::HandleListJobs(const protocol::ListJobsRequest& request,
-                                                       const Incoming&) {
-  JOBCTL_ASSIGN_OR_RETURN(auto jobs, jobs_.List(request));
+                                                       const Incoming& in) {
+  JOBCTL_ASSIGN_OR_RETURN(auto jobs, jobs_.List(request, OwnerFilter(in)));
   return protocol::ListJobsReply{std::move(jobs)};
 }
 
 Result<protocol::GetJobReply> Server::HandleGetJob(const protocol::GetJobRequest& request,
-                                                   const Incoming&) {
+                                                   const Incoming& in) {
+  JOBCTL_RETURN_IF_ERROR(CheckJobAccess(in, request.job_id));
   JOBCTL_ASSIGN_OR_RETURN(auto job, jobs_.Get(request.job_id));
   return protocol::GetJobReply{std::move(job)};
 }
 
 Result<protocol::CancelJobReply> Server::HandleCancelJob(const protocol::CancelJobRequest& request,
-                                                         const Incoming&) {
+                                                         const Incoming& in) {
+  JOBCTL_RETURN_IF_ERROR(CheckJobAccess(in, request.job_id));
   JOBCTL_ASSIGN_OR_RETURN(JobState state, jobs_.Cancel(request.job_id));
   return protocol::CancelJobReply{std::string(JobStateName(state))};
 }
@@ -123,6 +125,10 @@ Result<protocol::ReadLogsReply> Server::ReadLogs(const protocol::ReadLogsRequest
 }
 
 void Server::HandleReadLogs(const protocol::ReadLogsRequest& request, const Incoming& in) {
+  if (Status access = CheckJobAccess(in, request.job_id); !access.ok()) {
+    Reply(in, protocol::EncodeError(access, in.request_id));
+    return;
+  }
   bool has_news = false;
   auto reply = ReadLogs(request, &has_news);
   if (!reply.ok()) {

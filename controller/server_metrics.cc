@@ -32,7 +32,8 @@ Result<protocol::MetricBatchReply> Server::HandleMetricBatch(
 }
 
 Result<protocol::ReadMetricsReply> Server::HandleReadMetrics(
-    const protocol::ReadMetricsRequest& request, const Incoming&) {
+    const protocol::ReadMetricsRequest& request, const Incoming& in) {
+  JOBCTL_RETURN_IF_ERROR(CheckJobAccess(in, request.job_id));
   JOBCTL_ASSIGN_OR_RETURN(JobState state, jobs_.StateOf(request.job_id));
   protocol::ReadMetricsReply reply;
   reply.state = std::string(JobStateName(state));
@@ -41,10 +42,10 @@ Result<protocol::ReadMetricsReply> Server::HandleReadMetrics(
 }
 
 Result<protocol::MetricSummaryReply> Server::HandleMetricSummary(
-    const protocol::MetricSummaryRequest& request, const Incoming&) {
+    const protocol::MetricSummaryRequest& request, const Incoming& in) {
   protocol::MetricSummaryReply reply;
   for (const auto& id : request.job_ids) {
-    if (!jobs_.StateOf(id).ok()) continue;
+    if (!jobs_.StateOf(id).ok() || !CheckJobAccess(in, id).ok()) continue;
     JOBCTL_ASSIGN_OR_RETURN(auto points, metrics_->Read(id, ""));
     reply.jobs.push_back(SummarizeMetrics(id, points));
   }
