@@ -184,7 +184,7 @@ Result<std::string> JobManager::StoreArchive(const std::string& data) {
 }
 
 Result<std::string> JobManager::Submit(const protocol::SubmitJobRequest& request,
-                                      const std::string& owner) {
+                                       const std::string& owner) {
   JOBCTL_RETURN_IF_ERROR(ValidateSpec(request.spec, request.spec_file));
   Job job;
   if (!request.code_archive.data.empty()) {

@@ -26,8 +26,8 @@ protocol::JobSummary Summarize(const JobRecord& r) {
 
 }  // namespace
 
-Result<std::vector<protocol::JobSummary>> JobManager::List(
-    const protocol::ListJobsRequest& request, const std::string& owner) const {
+Result<std::vector<protocol::JobSummary>> JobManager::List(const protocol::ListJobsRequest& request,
+                                                           const std::string& owner) const {
   std::optional<JobState> state;
   if (!request.state.empty()) {
     state = ParseJobState(request.state);

@@ -212,8 +212,7 @@ class Server : private AgentSender {
                                                        const Incoming&);
   Result<protocol::ListTokensReply> HandleListTokens(const protocol::ListTokensRequest&,
                                                      const Incoming&);
-  Result<protocol::OkReply> HandleRevokeToken(const protocol::RevokeTokenRequest&,
-                                              const Incoming&);
+  Result<protocol::OkReply> HandleRevokeToken(const protocol::RevokeTokenRequest&, const Incoming&);
   Result<protocol::WhoAmIReply> HandleWhoAmI(const protocol::WhoAmIRequest&, const Incoming&);
 
   ServerOptions options_;
