@@ -24,8 +24,9 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
     : io_(io),
       runtime_(runtime),
       options_(std::move(options)),
-      link_(io, zmq_context, options_.controller, options_.node.id,
-            [this](protocol::Envelope e) { HandlePush(std::move(e)); }),
+      link_(
+          io, zmq_context, options_.controller, options_.node.id,
+          [this](protocol::Envelope e) { HandlePush(std::move(e)); }, options_.credentials),
       heartbeat_timer_(io),
       event_retry_timer_(io),
       shutdown_timer_(io) {

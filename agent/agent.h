@@ -44,6 +44,7 @@ struct AgentOptions {
   std::vector<std::string> base_env;  // environment the ranks inherit
   LogShipperOptions shipper;
   OutputsUploaderOptions uploads;
+  std::optional<auth::ClientCredentials> credentials;  // CURVE keys of the join token
 };
 
 class Agent final : public AttemptReporter {

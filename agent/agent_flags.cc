@@ -70,6 +70,10 @@ Result<AgentFlags> ParseAgentFlags(int argc, char** argv) {
                  "Longest an image pull may take before the attempt fails in PREPARING")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--token-file", f.token_file,
+                 "File holding the join token (an agent token from `jobctl token create "
+                 "--agent`, mode 0600). Default: the token text in $JOBCTL_TOKEN. Required: "
+                 "the controller refuses agents without a known key");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -106,6 +110,30 @@ Result<AgentFlags> ParseAgentFlags(int argc, char** argv) {
     f.memory_bytes = static_cast<int64_t>(value * mult);
   }
   return f;
+}
+
+Result<auth::Token> ResolveJoinToken(const std::string& token_file,
+                                     const std::optional<std::string>& env_token) {
+  Result<auth::Token> token = InvalidArgumentError(kNoJoinTokenMessage);
+  std::string source;
+  if (!token_file.empty()) {
+    source = "--token-file " + token_file;
+    token = auth::ReadTokenFile(token_file);
+  } else if (env_token && !env_token->empty()) {
+    source = "$JOBCTL_TOKEN";
+    token = auth::ParseToken(*env_token);
+  } else {
+    return token;
+  }
+  if (!token.ok()) {
+    return InvalidArgumentError(source + ": " + token.status().message());
+  }
+  if (token->kind != auth::TokenKind::kAgent) {
+    return InvalidArgumentError(source +
+                                ": a user token cannot join as an agent (create an agent token "
+                                "with `jobctl token create --agent`)");
+  }
+  return token;
 }
 
 }  // namespace jobctl::agent

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/auth/token.h"
 #include "common/status.h"
 
 namespace jobctl::agent {
@@ -35,10 +37,22 @@ struct AgentFlags {
   std::string podman_runroot;                // podman --runroot; empty: podman's default
   std::string containers_conf;               // empty: WORK/containers.conf, written by the agent
   int pull_timeout_s = 600;
+  std::string token_file;  // --token-file: the join token; empty: $JOBCTL_TOKEN
 };
 
 // Parses argv. `--help` gives kCancelled with the help text as the message;
 // bad input gives kInvalidArgument naming the option.
 Result<AgentFlags> ParseAgentFlags(int argc, char** argv);
+
+// The message when neither --token-file nor $JOBCTL_TOKEN gives a token.
+inline constexpr const char* kNoJoinTokenMessage =
+    "no join token: pass --token-file FILE (create one with `jobctl token create --agent`)";
+
+// The agent's join token: --token-file FILE when given, else `env_token`
+// (the text of $JOBCTL_TOKEN). kInvalidArgument naming the source when
+// neither gives one, when it cannot be read or parsed, or when it is a user
+// token ("a user token cannot join as an agent").
+Result<auth::Token> ResolveJoinToken(const std::string& token_file,
+                                     const std::optional<std::string>& env_token);
 
 }  // namespace jobctl::agent

@@ -1,5 +1,9 @@
 #include "agent/controller_link.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
 #include <random>
 
 #include <boost/asio/post.hpp>
@@ -10,16 +14,25 @@ namespace {
 
 constexpr int kMaxFramesPerDrain = 256;
 constexpr auto kSweepPeriod = std::chrono::milliseconds(20);
+constexpr auto kRefusalLogPeriod = std::chrono::seconds(30);
+
+std::string NextMonitorAddress() {
+  static std::atomic<uint64_t> counter{0};
+  return "inproc://jobctl-link-monitor-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
 
 }  // namespace
 
 ControllerLink::ControllerLink(boost::asio::io_context& io, zmq::context_t& zmq_context,
-                               std::string endpoint, std::string routing_id, PushHandler on_push)
+                               std::string endpoint, std::string routing_id, PushHandler on_push,
+                               std::optional<auth::ClientCredentials> creds)
     : io_(io),
       zmq_context_(zmq_context),
       endpoint_(std::move(endpoint)),
       routing_id_(std::move(routing_id)),
       on_push_(std::move(on_push)),
+      creds_(std::move(creds)),
       sweep_timer_(io) {
   // Ids start at a random point so replies meant for an earlier incarnation
   // of this agent never match.
@@ -50,10 +63,21 @@ Status ControllerLink::Connect() {
     socket_->set(zmq::sockopt::heartbeat_ivl, kHeartbeatIvlMs);
     socket_->set(zmq::sockopt::heartbeat_timeout, kHeartbeatTimeoutMs);
     socket_->set(zmq::sockopt::connect_timeout, kConnectTimeoutMs);
+    auth::ApplyClientCurve(*socket_, creds_);
+    if (creds_) {
+      std::string address = NextMonitorAddress();
+      if (zmq_socket_monitor(static_cast<void*>(*socket_), address.c_str(),
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
+        monitor_ = std::make_unique<zmq::socket_t>(zmq_context_, zmq::socket_type::pair);
+        monitor_->set(zmq::sockopt::linger, 0);
+        monitor_->connect(address);
+      }
+    }
     socket_->connect(endpoint_);
     int fd = socket_->get(zmq::sockopt::fd);
     fd_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);
   } catch (const zmq::error_t& e) {
+    monitor_.reset();
     socket_.reset();
     return InvalidArgumentError("cannot connect to controller '" + endpoint_ + "': " + e.what());
   }
@@ -70,7 +94,9 @@ void ControllerLink::Close() {
     fd_watch_.reset();
   }
   sweep_timer_.cancel();
+  if (socket_ && monitor_) zmq_socket_monitor(static_cast<void*>(*socket_), nullptr, 0);
   socket_.reset();
+  monitor_.reset();
   auto pending = std::move(pending_);
   pending_.clear();
   if (*alive_) {
@@ -199,6 +225,7 @@ void ControllerLink::ArmSweep() {
     for (uint64_t id : expired) {
       Fail(id, UnavailableError("controller " + endpoint_ + " did not answer in time"));
     }
+    ReadMonitor();
     // Belt and braces against a lost ZMQ_FD edge.
     Drain();
     if (socket_) ArmSweep();
@@ -211,6 +238,35 @@ void ControllerLink::Fail(uint64_t id, Status status) {
   auto cb = std::move(it->second.on_reply);
   pending_.erase(it);
   cb(std::move(status));
+}
+
+}  // namespace jobctl::agent
+
+namespace jobctl::agent {
+
+void ControllerLink::ReadMonitor() {
+  if (!monitor_) return;
+  try {
+    while (true) {
+      zmq::message_t event;
+      if (!monitor_->recv(event, zmq::recv_flags::dontwait)) return;
+      zmq::message_t address;
+      if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
+      uint16_t id = 0;
+      if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+      if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_refusal_log_ < kRefusalLogPeriod) continue;
+      last_refusal_log_ = now;
+      spdlog::error(
+          "controller at {} refused this agent's join token (revoked, made for another "
+          "controller, or not an agent token); still retrying. Create one with "
+          "`jobctl token create --agent`",
+          endpoint_);
+    }
+  } catch (const zmq::error_t& e) {
+    spdlog::warn("socket monitor of {}: {}", endpoint_, e.what());
+  }
 }
 
 }  // namespace jobctl::agent

@@ -12,6 +12,12 @@
 // edge-triggered and a send may consume the notification) the socket is
 // drained while ZMQ_EVENTS has ZMQ_POLLIN. No polling loop, no spinning.
 //
+// With credentials the socket is a CURVE client (auth::ApplyClientCurve); a
+// socket monitor, read on every sweep, logs a controller's refusal of the key
+// (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) as an error naming the cause, at most
+// every 30 s. ZeroMQ keeps reconnecting, so a key the controller learns later
+// (or a controller that comes back) is picked up without a restart.
+//
 // Thread-safety: belongs to the thread running the io_context.
 #pragma once
 
@@ -21,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +36,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <zmq.hpp>
 
+#include "common/auth/client_credentials.h"
 #include "common/protocol/codec.h"
 #include "common/status.h"
 
@@ -41,7 +49,8 @@ class ControllerLink {
 
   // `zmq_context` must outlive the link.
   ControllerLink(boost::asio::io_context& io, zmq::context_t& zmq_context, std::string endpoint,
-                 std::string routing_id, PushHandler on_push);
+                 std::string routing_id, PushHandler on_push,
+                 std::optional<auth::ClientCredentials> creds = std::nullopt);
   ~ControllerLink();
   ControllerLink(const ControllerLink&) = delete;
   ControllerLink& operator=(const ControllerLink&) = delete;
@@ -88,13 +97,17 @@ class ControllerLink {
   void HandleFrame(const zmq::message_t& msg);
   void ArmSweep();
   void Fail(uint64_t id, Status status);
+  void ReadMonitor();
 
   boost::asio::io_context& io_;
   zmq::context_t& zmq_context_;
   std::string endpoint_;
   std::string routing_id_;
   PushHandler on_push_;
+  std::optional<auth::ClientCredentials> creds_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<zmq::socket_t> monitor_;  // PAIR end of the socket monitor (with creds)
+  std::chrono::steady_clock::time_point last_refusal_log_{};
   std::unique_ptr<boost::asio::posix::stream_descriptor> fd_watch_;
   boost::asio::steady_timer sweep_timer_;
   std::map<uint64_t, Pending> pending_;

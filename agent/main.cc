@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,20 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "jobagent: %s\n", flags.status().message().c_str());
     return 2;
   }
+  std::optional<std::string> env_token;
+  if (const char* t = std::getenv("JOBCTL_TOKEN")) env_token = t;
+  // The join token is the agent's alone: the ranks it starts do not inherit it.
+  ::unsetenv("JOBCTL_TOKEN");
+  auto token = ResolveJoinToken(flags->token_file, env_token);
+  if (!token.ok()) {
+    std::fprintf(stderr, "jobagent: %s\n", token.status().message().c_str());
+    return 2;
+  }
+  auto credentials = auth::CredentialsFromToken(*token);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "jobagent: join token: %s\n", credentials.status().message().c_str());
+    return 2;
+  }
   spdlog::set_level(spdlog::level::from_str(flags->log_level));
   ::signal(SIGPIPE, SIG_IGN);
   TuneMallocForLargeBuffers();
@@ -48,6 +64,7 @@ int Run(int argc, char** argv) {
   }
   AgentOptions options;
   options.controller = flags->controller;
+  options.credentials = *credentials;
   options.work_dir = flags->work_dir;
   options.node.id = *node_id;
   options.node.hostname = Hostname();
@@ -76,6 +93,7 @@ int Run(int argc, char** argv) {
                options.node.id, options.node.hostname, options.node.address, options.node.cpus,
                options.node.memory_bytes >> 20, options.node.gpus.size(), options.node.pool,
                options.controller);
+  spdlog::info("join token {}", auth::TokenId(credentials->client_public));
 
   boost::asio::io_context io;
   zmq::context_t zmq_context(1);

@@ -64,7 +64,7 @@ bool WaitTerminal(RpcClient& client, const std::string& id, std::string* state) 
 
 void Latency(LocalCluster& cluster, int jobs) {
   zmq::context_t ctx;
-  RpcClient client(ctx, cluster.endpoint());
+  RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
   std::vector<double> ms;
   for (int i = 0; i < jobs; ++i) {
     auto t0 = Clock::now();
@@ -132,7 +132,7 @@ void Throughput(LocalCluster& cluster, int jobs, int clients) {
   size_t before = 0;
   {
     zmq::context_t ctx;
-    RpcClient client(ctx, cluster.endpoint());
+    RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
     before = CountSucceeded(client);
   }
   std::vector<std::vector<std::string>> ids(clients);
@@ -143,7 +143,7 @@ void Throughput(LocalCluster& cluster, int jobs, int clients) {
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       zmq::context_t ctx;
-      RpcClient client(ctx, cluster.endpoint());
+      RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
       for (int i = c; i < jobs; i += clients) {
         auto r = client.Call<protocol::SubmitJobReply>(TrivialJob(), std::chrono::seconds(10));
         if (r.ok()) {
@@ -157,7 +157,7 @@ void Throughput(LocalCluster& cluster, int jobs, int clients) {
   for (auto& t : threads) t.join();
   auto submitted = Clock::now();
   zmq::context_t ctx;
-  RpcClient client(ctx, cluster.endpoint());
+  RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
   size_t done = 0;
   auto deadline = Clock::now() + std::chrono::seconds(300);
   // Listing every job is itself load on the controller (O(jobs) per call):
@@ -210,10 +210,11 @@ void LogPath(LocalCluster& cluster, long lines) {
   auto t0 = Clock::now();
   std::string id = cluster.Submit(spec);
   std::string out = cluster.dir() + "/flood.out";
-  auto r = testing::RunCommand({"/bin/sh", "-c",
-                                std::string(JOBCTL_PATH) + " --controller " + cluster.endpoint() +
-                                    " logs -f --no-prefix " + id + " > " + out},
-                               std::chrono::seconds(300));
+  auto r = testing::RunCommand(
+      {"/bin/sh", "-c",
+       "JOBCTL_TOKEN_FILE=" + cluster.admin_token_file() + " " + std::string(JOBCTL_PATH) +
+           " --controller " + cluster.endpoint() + " logs -f --no-prefix " + id + " > " + out},
+      std::chrono::seconds(300));
   double s = Ms(Clock::now() - t0) / 1000;
   std::ifstream in(out);
   std::string line;

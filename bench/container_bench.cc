@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   cluster.StartAgent("bench-1", stores[0].AgentFlags());
   cluster.StartAgent("bench-2", stores[1].AgentFlags());
   zmq::context_t ctx;
-  RpcClient client(ctx, cluster.endpoint());
+  RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
   // One warm-up job of each kind (first container start creates podman state).
   if (bench::RunOne(client, false) < 0 || bench::RunOne(client, true) < 0) return 1;
   std::vector<double> host, container;

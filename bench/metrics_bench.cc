@@ -64,12 +64,13 @@ int Main(int argc, char** argv) {
   }
 
   zmq::context_t context(1);
+  auto agent = cluster.agent_credentials();
   std::atomic<int> failures{0};
   auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int r = 0; r < ranks; ++r) {
     threads.emplace_back([&, r] {
-      RpcClient client(context, cluster.endpoint());
+      RpcClient client(context, cluster.endpoint(), agent);  // metric batches are agent messages
       for (const auto& req : requests[static_cast<size_t>(r)]) {
         auto reply = client.Call<protocol::MetricBatchReply>(req, std::chrono::seconds(30));
         if (!reply.ok()) ++failures;
@@ -79,7 +80,7 @@ int Main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
-  RpcClient reader(context, cluster.endpoint());
+  RpcClient reader(context, cluster.endpoint(), cluster.admin_credentials());
   auto read = reader.Call<protocol::ReadMetricsReply>(protocol::ReadMetricsRequest{id, ""},
                                                       std::chrono::seconds(60));
   size_t stored = read.ok() ? read->points.size() : 0;

@@ -24,7 +24,11 @@ trap cleanup EXIT
 
 $JOBCTLD --listen "$EP" --data-dir "$DIR/controller" >"$DIR/jobctld.log" 2>&1 &
 CTL_PID=$!
-$JOBAGENT --controller "$EP" --node-id bench --work-dir "$DIR/agent" >"$DIR/agent.log" 2>&1 &
+# jobctld writes its tokens on its first start.
+for _ in $(seq 1 100); do [ -f "$DIR/controller/auth/agent.token" ] && break; sleep 0.1; done
+export JOBCTL_TOKEN_FILE="$DIR/controller/auth/admin.token"
+$JOBAGENT --controller "$EP" --node-id bench --work-dir "$DIR/agent" \
+  --token-file "$DIR/controller/auth/agent.token" >"$DIR/agent.log" 2>&1 &
 AGENT_PID=$!
 sleep 1
 

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     LocalCluster cluster(options);
     cluster.StartController();
     zmq::context_t ctx;
-    jobctl::RpcClient client(ctx, cluster.endpoint());
+    jobctl::RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
     for (int i = 0; i < runs; ++i) {
       auto deadline = Clock::now() + std::chrono::seconds(60);
       while (!PoolEmpty(client) && Clock::now() < deadline) {
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     cluster.StartAgent("a", {"--pool", "warm", "--cpus", "2"});
     cluster.StartAgent("b", {"--pool", "warm", "--cpus", "2"});
     zmq::context_t ctx;
-    jobctl::RpcClient client(ctx, cluster.endpoint());
+    jobctl::RpcClient client(ctx, cluster.endpoint(), cluster.admin_credentials());
     for (int i = 0; i < runs; ++i) {
       double ms = FirstLine(client, "warm");
       if (ms < 0) return 1;

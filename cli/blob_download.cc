@@ -30,7 +30,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 
 }  // namespace
 
-BlobDownloader::BlobDownloader(std::string endpoint, DownloadOptions options)
+BlobDownloader::BlobDownloader(std::string endpoint, DownloadOptions options,
+                               std::optional<auth::ClientCredentials> creds)
     : endpoint_(std::move(endpoint)), options_(options), context_(1) {
   std::random_device rd;
   next_id_ = (static_cast<uint64_t>(rd()) << 20) & ((1ULL << 52) - 1);
@@ -38,6 +39,7 @@ BlobDownloader::BlobDownloader(std::string endpoint, DownloadOptions options)
   socket_->set(zmq::sockopt::linger, 0);
   socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::kMaxFrameBytes));
   try {
+    auth::ApplyClientCurve(*socket_, creds);
     socket_->connect(endpoint_);
   } catch (const zmq::error_t&) {
     socket_.reset();

@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/auth/client_credentials.h"
 #include "common/protocol/messages.h"
 #include "common/status.h"
 
@@ -41,7 +43,10 @@ struct DownloadSummary {
 
 class BlobDownloader {
  public:
-  BlobDownloader(std::string endpoint, DownloadOptions options);
+  // `creds`: the CURVE keys the controller client uses (nullopt: plain text,
+  // for tests of servers without authentication).
+  BlobDownloader(std::string endpoint, DownloadOptions options,
+                 std::optional<auth::ClientCredentials> creds = std::nullopt);
   ~BlobDownloader();
 
   // Fetches one file; `on_bytes` gets the bytes of it received so far.

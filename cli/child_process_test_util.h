@@ -23,7 +23,8 @@ struct ChildRun {
   std::string err;
 };
 
-// `env` entries ("NAME=value") are set in the child on top of this process's environment.
+// Standard input is /dev/null. `env` entries ("NAME=value") are set in the child on top of this
+// process's environment.
 inline ChildRun RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                          std::chrono::milliseconds deadline) {
   ChildRun run;
@@ -33,6 +34,8 @@ inline ChildRun RunChild(const std::vector<std::string>& argv, const std::vector
   pid_t pid = ::fork();
   if (pid == 0) {
     for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    int null_in = ::open("/dev/null", O_RDONLY);  // stdin: nothing, never the terminal
+    if (null_in >= 0) ::dup2(null_in, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     std::vector<char*> args;

@@ -1,8 +1,15 @@
 #include "cli/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -68,7 +75,11 @@ Status ValidateEndpoint(const std::string& endpoint, const std::string& what) {
   return Status::Ok();
 }
 
-Result<std::optional<std::string>> ReadControllerFromConfig(const std::string& path) {
+namespace {
+
+// Reads the string value of `key` from a config file.
+Result<std::optional<std::string>> ReadConfigString(const std::string& path, const std::string& key,
+                                                    const std::string& expected) {
   std::error_code ec;
   if (path.empty() || !fs::exists(path, ec)) return std::optional<std::string>();
   try {
@@ -78,19 +89,23 @@ Result<std::optional<std::string>> ReadControllerFromConfig(const std::string& p
       return InvalidArgumentError(path + ": expected a mapping of keys (e.g. 'controller: "
                                   "tcp://HOST:PORT')");
     }
-    YAML::Node controller = root["controller"];
-    if (!controller || controller.IsNull()) return std::optional<std::string>();
-    if (!controller.IsScalar()) {
-      return InvalidArgumentError(path + ": controller: expected a string tcp://HOST:PORT");
+    YAML::Node value = root[key];
+    if (!value || value.IsNull()) return std::optional<std::string>();
+    if (!value.IsScalar()) {
+      return InvalidArgumentError(path + ":" + std::to_string(value.Mark().line + 1) + ": " + key +
+                                  ": expected " + expected);
     }
-    return std::optional<std::string>(controller.as<std::string>());
+    return std::optional<std::string>(value.as<std::string>());
   } catch (const YAML::Exception& e) {
     return InvalidArgumentError(path + ":" + std::to_string(e.mark.line + 1) + ":" +
                                 std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
 }
 
-Status WriteControllerToConfig(const std::string& path, const std::string& endpoint) {
+// Sets `values` in the config file, keeping its other keys. A file that holds
+// a token is written with mode 0600, from its first byte.
+Status WriteConfigValues(const std::string& path,
+                         const std::map<std::string, std::string>& values) {
   if (path.empty()) return FailedPreconditionError("no config path: neither XDG_CONFIG_HOME nor HOME is set");
   YAML::Node root;
   std::error_code ec;
@@ -101,21 +116,89 @@ Status WriteControllerToConfig(const std::string& path, const std::string& endpo
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) return InvalidArgumentError(path + ": not a mapping, not rewriting it");
-  root["controller"] = endpoint;
+  for (const auto& [key, value] : values) root[key] = value;
+  bool secret = root["token"] && !root["token"].IsNull();
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return InternalError("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
+  YAML::Emitter emitter;
+  emitter << root;
+  std::string text = std::string(emitter.c_str()) + "\n";
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return InternalError("cannot write " + tmp);
-    YAML::Emitter emitter;
-    emitter << root;
-    out << emitter.c_str() << "\n";
-    if (!out.flush()) return InternalError("cannot write " + tmp);
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
+  if (fd < 0) return InternalError("cannot write " + tmp + ": " + std::strerror(errno));
+  if (secret) ::fchmod(fd, 0600);  // whatever the umask
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string err = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return InternalError("cannot write " + tmp + ": " + err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return InternalError("cannot write " + tmp + ": " + std::strerror(errno));
   }
   fs::rename(tmp, path, ec);
   if (ec) return InternalError("cannot replace " + path + ": " + ec.message());
   return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> ReadControllerFromConfig(const std::string& path) {
+  return ReadConfigString(path, "controller", "a string tcp://HOST:PORT");
+}
+
+Result<std::optional<std::string>> ReadTokenFromConfig(const std::string& path) {
+  return ReadConfigString(path, "token", "the token text (jct1_...)");
+}
+
+Status WriteControllerToConfig(const std::string& path, const std::string& endpoint) {
+  return WriteConfigValues(path, {{"controller", endpoint}});
+}
+
+Status WriteLoginToConfig(const std::string& path, const std::string& endpoint,
+                          const std::string& token) {
+  return WriteConfigValues(path, {{"controller", endpoint}, {"token", token}});
+}
+
+Result<std::optional<ResolvedToken>> ResolveToken(const std::string& token_file_flag,
+                                                  const EnvReader& env) {
+  auto from_file = [](const std::string& path,
+                      const std::string& source) -> Result<std::optional<ResolvedToken>> {
+    auto token = auth::ReadTokenFile(path);
+    if (!token.ok()) {
+      std::string message = token.status().message();
+      // ReadTokenFile's messages name the file already.
+      if (message.find(path) == std::string::npos) message = path + ": " + message;
+      return InvalidArgumentError(source + ": " + message);
+    }
+    return std::optional<ResolvedToken>(ResolvedToken{*token, source + " " + path});
+  };
+  if (!token_file_flag.empty()) return from_file(token_file_flag, "--token-file");
+  if (auto text = NonEmpty(env, "JOBCTL_TOKEN")) {
+    auto token = auth::ParseToken(*text);
+    if (!token.ok()) return InvalidArgumentError("$JOBCTL_TOKEN: " + token.status().message());
+    return std::optional<ResolvedToken>(ResolvedToken{*token, "$JOBCTL_TOKEN"});
+  }
+  if (auto file = NonEmpty(env, "JOBCTL_TOKEN_FILE")) return from_file(*file, "$JOBCTL_TOKEN_FILE");
+  std::string path = UserConfigPath(env);
+  JOBCTL_ASSIGN_OR_RETURN(auto text, ReadTokenFromConfig(path));
+  if (!text || text->empty()) return std::optional<ResolvedToken>();
+  auto token = auth::ParseToken(*text);
+  if (!token.ok()) return InvalidArgumentError(path + ": token: " + token.status().message());
+  return std::optional<ResolvedToken>(ResolvedToken{*token, path + ": token"});
+}
+
+std::string NoCredentialsMessage(const std::string& endpoint) {
+  return "no credentials for " + endpoint +
+         ": run `jobctl login` (or `jobctl up` for a local cluster), or pass --token-file FILE";
 }
 
 Result<ControllerAddress> ResolveControllerAddress(const std::string& flag, const EnvReader& env) {

@@ -67,9 +67,10 @@ Status ProbeEndpoint(const std::string& endpoint, std::chrono::milliseconds time
   return Status::Ok();
 }
 
-ControllerClient::ControllerClient(std::string endpoint, std::chrono::milliseconds timeout)
-    : endpoint_(std::move(endpoint)), timeout_(timeout), context_(1) {
-  rpc_ = std::make_unique<RpcClient>(context_, endpoint_);
+ControllerClient::ControllerClient(std::string endpoint, std::chrono::milliseconds timeout,
+                                   std::optional<auth::ClientCredentials> creds)
+    : endpoint_(std::move(endpoint)), timeout_(timeout), creds_(std::move(creds)), context_(1) {
+  rpc_ = std::make_unique<RpcClient>(context_, endpoint_, creds_);
 }
 
 int ReportError(const Status& status, const std::string& endpoint) {
@@ -77,6 +78,10 @@ int ReportError(const Status& status, const std::string& endpoint) {
     std::fprintf(stderr, "jobctl: cannot reach the controller at %s: %s\n", endpoint.c_str(),
                  status.message().c_str());
     return kExitUnreachable;
+  }
+  if (status.code() == StatusCode::kPermissionDenied) {
+    std::fprintf(stderr, "jobctl: permission denied: %s\n", status.message().c_str());
+    return kExitDenied;
   }
   std::fprintf(stderr, "jobctl: %s\n", status.message().empty() ? status.ToString().c_str()
                                                                 : status.message().c_str());

@@ -10,10 +10,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <zmq.hpp>
 
+#include "common/auth/client_credentials.h"
 #include "common/protocol/messages.h"
 #include "common/status.h"
 #include "common/transport/rpc_client.h"
@@ -27,9 +29,13 @@ Status ProbeEndpoint(const std::string& endpoint, std::chrono::milliseconds time
 
 class ControllerClient {
  public:
-  ControllerClient(std::string endpoint, std::chrono::milliseconds timeout);
+  // Without credentials the client speaks plain text (tests of fake
+  // controllers only; the real controller requires CURVE).
+  ControllerClient(std::string endpoint, std::chrono::milliseconds timeout,
+                   std::optional<auth::ClientCredentials> creds = std::nullopt);
 
   const std::string& endpoint() const { return endpoint_; }
+  const std::optional<auth::ClientCredentials>& credentials() const { return creds_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
 
   // Sends `request` and returns the typed reply. `extra` lengthens the timeout
@@ -54,6 +60,7 @@ class ControllerClient {
  private:
   std::string endpoint_;
   std::chrono::milliseconds timeout_;
+  std::optional<auth::ClientCredentials> creds_;
   zmq::context_t context_;
   std::unique_ptr<RpcClient> rpc_;
   bool probed_ = false;
@@ -61,7 +68,9 @@ class ControllerClient {
 
 // Prints the message for a failed call to stderr and returns the exit status:
 // 3 for an unreachable controller ("jobctl: cannot reach the controller at
-// ENDPOINT: DETAIL"), 2 for not found / invalid argument, 1 otherwise.
+// ENDPOINT: DETAIL"), 4 for refused credentials or a request these
+// credentials may not make ("jobctl: permission denied: DETAIL"), 2 for not
+// found / invalid argument, 1 otherwise.
 int ReportError(const Status& status, const std::string& endpoint);
 
 }  // namespace jobctl::cli

@@ -11,5 +11,9 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 // The controller could not be reached.
 inline constexpr int kExitUnreachable = 3;
+// Permission denied: the controller refused these credentials (a revoked
+// token, or one made for another controller), or they may not make this
+// request (e.g. `jobctl token` without an admin token).
+inline constexpr int kExitDenied = 4;
 
 }  // namespace jobctl::cli

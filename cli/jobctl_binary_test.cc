@@ -9,6 +9,8 @@
 #include "cli/child_process_test_util.h"
 #include "cli/local_cluster.h"
 #include "cli/test_util.h"
+#include "common/auth/curve_keys.h"
+#include "common/auth/token.h"
 
 namespace jobctl::cli {
 namespace {
@@ -17,10 +19,29 @@ using std::chrono::milliseconds;
 
 const std::string kJobctl = JOBCTL_BINARY;
 
-// Keeps every child away from the developer's own config file.
+// A well-formed token; no test here has a controller that checks it.
+std::string SomeToken() {
+  auto server = auth::GenerateCurveKeyPair();
+  auto client = auth::GenerateCurveKeyPair();
+  return auth::Token{auth::TokenKind::kUser, server->public_key, client->secret_key}.Encode();
+}
+
+// Keeps every child away from the developer's own config file and token.
 std::vector<std::string> HermeticEnv(const TempDir& home) {
-  return {"XDG_CONFIG_HOME=" + home.path() + "/config", "XDG_DATA_HOME=" + home.path() + "/data",
-          "HOME=" + home.path(), "JOBCTL_CONTROLLER="};
+  return {"XDG_CONFIG_HOME=" + home.path() + "/config",
+          "XDG_DATA_HOME=" + home.path() + "/data",
+          "HOME=" + home.path(),
+          "JOBCTL_CONTROLLER=",
+          "JOBCTL_TOKEN=" + SomeToken(),
+          "JOBCTL_TOKEN_FILE="};
+}
+
+std::vector<std::string> WithoutToken(const TempDir& home) {
+  auto env = HermeticEnv(home);
+  for (auto& e : env) {
+    if (e.rfind("JOBCTL_TOKEN=", 0) == 0) e = "JOBCTL_TOKEN=";
+  }
+  return env;
 }
 
 // A TCP listener on 127.0.0.1 that never accepts on its own: a connection
@@ -145,6 +166,79 @@ TEST(JobctlBinaryTest, UsageErrorsExit2) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--follow"), std::string::npos);
   EXPECT_NE(help.out.find("Example"), std::string::npos);
+}
+
+TEST(JobctlBinaryTest, NoTokenExits2WithALoginHintAndSendsNothing) {
+  TempDir home;
+  SilentListener listener;
+  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
+  ChildRun run =
+      RunChild({kJobctl, "--controller", endpoint, "list"}, WithoutToken(home), milliseconds(5000));
+  ASSERT_FALSE(run.killed_at_deadline);
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("no credentials for " + endpoint + ": run `jobctl login`"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(listener.ConnectionsSeen(), 0);
+}
+
+TEST(JobctlBinaryTest, BadTokenSourcesExit2NamingThem) {
+  TempDir home;
+  SilentListener listener;
+  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
+  ChildRun missing =
+      RunChild({kJobctl, "--controller", endpoint, "--token-file", home.path() + "/none", "nodes"},
+               HermeticEnv(home), milliseconds(5000));
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("--token-file"), std::string::npos) << missing.err;
+  auto env = WithoutToken(home);
+  env.push_back("JOBCTL_TOKEN=jct1_user_nonsense");
+  ChildRun garbage =
+      RunChild({kJobctl, "--controller", endpoint, "nodes"}, env, milliseconds(5000));
+  EXPECT_EQ(garbage.exit_code, 2) << garbage.err;
+  EXPECT_NE(garbage.err.find("$JOBCTL_TOKEN"), std::string::npos) << garbage.err;
+  EXPECT_EQ(listener.ConnectionsSeen(), 0);
+}
+
+TEST(JobctlBinaryTest, LoginNeverTakesTheTokenFromTheCommandLine) {
+  TempDir home;
+  // No file and empty standard input: a usage error before any connection.
+  SilentListener listener;
+  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(listener.port());
+  ChildRun run = RunChild({kJobctl, "--controller", endpoint, "login"}, WithoutToken(home),
+                          milliseconds(5000));
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("--token-file"), std::string::npos) << run.err;
+  ChildRun extra = RunChild({kJobctl, "--controller", endpoint, "login", SomeToken()},
+                            WithoutToken(home), milliseconds(5000));
+  EXPECT_EQ(extra.exit_code, 2) << extra.err;
+  EXPECT_EQ(listener.ConnectionsSeen(), 0);
+}
+
+TEST(JobctlBinaryTest, HelpTeachesLoginAndTokens) {
+  TempDir home;
+  ChildRun top = RunChild({kJobctl, "--help"}, HermeticEnv(home), milliseconds(5000));
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("login"), std::string::npos);
+  EXPECT_NE(top.out.find("token"), std::string::npos);
+  EXPECT_NE(top.out.find("--token-file"), std::string::npos);
+  EXPECT_NE(top.out.find("4 permission denied"), std::string::npos) << top.out;
+  for (std::vector<std::string> verb : {std::vector<std::string>{"token", "create"},
+                                        {"token", "list"},
+                                        {"token", "revoke"},
+                                        {"login"},
+                                        {"whoami"}}) {
+    std::vector<std::string> argv = {kJobctl};
+    argv.insert(argv.end(), verb.begin(), verb.end());
+    argv.push_back("--help");
+    ChildRun help = RunChild(argv, HermeticEnv(home), milliseconds(5000));
+    EXPECT_EQ(help.exit_code, 0) << verb[0];
+    EXPECT_NE(help.out.find("Example"), std::string::npos) << verb[0];
+    EXPECT_NE(help.out.find("json"), std::string::npos) << verb[0];
+  }
+  ChildRun both = RunChild({kJobctl, "token", "create", "--agent", "--user", "x"},
+                           HermeticEnv(home), milliseconds(5000));
+  EXPECT_EQ(both.exit_code, 2) << both.err;
 }
 
 }  // namespace

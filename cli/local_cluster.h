@@ -3,6 +3,10 @@
 //
 //   DIR/
 //     controller/             jobctld --data-dir
+//       auth/admin.token      written by jobctld on its first start: the
+//                             local admin's token, stored in the user's
+//                             config by `up`
+//       auth/agent.token      the join token the local agents start with
 //     agents/local-1/         jobagent --work-dir of node local-1
 //     run/
 //       controller.endpoint   tcp://127.0.0.1:PORT, chosen on the first `up`
@@ -39,6 +43,8 @@ class LocalClusterPaths {
   explicit LocalClusterPaths(std::string dir) : dir_(std::move(dir)) {}
   const std::string& dir() const { return dir_; }
   std::string ControllerDataDir() const { return dir_ + "/controller"; }
+  std::string AdminTokenFile() const { return ControllerDataDir() + "/auth/admin.token"; }
+  std::string AgentTokenFile() const { return ControllerDataDir() + "/auth/agent.token"; }
   std::string AgentWorkDir(const std::string& node_id) const { return dir_ + "/agents/" + node_id; }
   std::string RunDir() const { return dir_ + "/run"; }
   std::string LogDir() const { return dir_ + "/logs"; }

@@ -22,10 +22,19 @@ int main(int argc, char** argv) {
       ->configurable(false);
   app.add_option("--timeout-ms", global.timeout_ms, "Timeout of each request, in milliseconds")
       ->capture_default_str();
+  app.add_option("--token-file", global.token_file,
+                 "File holding your token (mode 0600; default: $JOBCTL_TOKEN, then "
+                 "$JOBCTL_TOKEN_FILE, then token: in the user's config file, written by "
+                 "`jobctl login` and `jobctl up`)")
+      ->configurable(false);
   app.fallthrough();
-  app.footer("Examples:\n  jobctl up\n  jobctl submit job.yaml --follow\n  jobctl list\n"
-             "  jobctl logs 12 -f\n\nRun 'jobctl VERB --help' for a verb's options.\n\n" +
-             ExitStatusHelp());
+  app.footer(
+      "Examples:\n  jobctl up\n  jobctl submit job.yaml --follow\n  jobctl list\n"
+      "  jobctl logs 12 -f\n"
+      "  jobctl login --controller tcp://HOST:7070 --token-file my.token\n"
+      "  jobctl token create --user alice > alice.token   (admin)\n\nRun 'jobctl VERB --help' for "
+      "a verb's options.\n\n" +
+      ExitStatusHelp());
 
   CommandTable table;
   RegisterSubmit(app, global, table);
@@ -38,6 +47,7 @@ int main(int argc, char** argv) {
   RegisterOutputs(app, global, table);
   RegisterModel(app, global, table);
   RegisterStats(app, global, table);
+  RegisterToken(app, global, table);
 
   try {
     app.parse(argc, argv);

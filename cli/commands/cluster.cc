@@ -12,6 +12,8 @@
 #include "cli/config.h"
 #include "cli/exit_codes.h"
 #include "cli/local_cluster.h"
+#include "common/auth/client_credentials.h"
+#include "common/auth/token.h"
 #include "common/protocol/messages.h"
 
 namespace jobctl::cli {
@@ -152,7 +154,22 @@ int RunUp(const UpOptions& options) {
   }
   std::fflush(stdout);
 
-  ControllerClient client(*endpoint, milliseconds(1000));
+  // jobctld writes its keys and the local tokens on its first start.
+  Status keys = WaitFor(
+      [&] {
+        std::error_code exists_ec;
+        return fs::exists(paths.AdminTokenFile(), exists_ec) &&
+               fs::exists(paths.AgentTokenFile(), exists_ec);
+      },
+      started, deadline,
+      "the controller to write " + paths.AdminTokenFile() + " (log " + paths.ControllerLog() + ")");
+  if (!keys.ok()) return Fail(keys.message());
+  auto admin = auth::ReadTokenFile(paths.AdminTokenFile());
+  if (!admin.ok()) return Fail(admin.status().message());
+  auto creds = auth::CredentialsFromToken(*admin);
+  if (!creds.ok()) return Fail(paths.AdminTokenFile() + ": " + creds.status().message());
+
+  ControllerClient client(*endpoint, milliseconds(1000), *creds);
   Status up = WaitFor(
       [&] { return client.Call<protocol::PingReply>(protocol::PingRequest{}).ok(); }, started,
       deadline, "the controller at " + *endpoint + " to answer (log " + paths.ControllerLog() + ")");
@@ -172,8 +189,9 @@ int RunUp(const UpOptions& options) {
     if (!binary.ok()) return Fail(binary.status().message());
     fs::create_directories(work_dir, ec);
     if (ec) return Fail("cannot create " + work_dir + ": " + ec.message());
-    std::vector<std::string> argv = {*binary, "--controller", *endpoint, "--node-id", node,
-                                     "--work-dir", work_dir};
+    std::vector<std::string> argv = {*binary,     "--controller", *endpoint,
+                                     "--node-id", node,           "--work-dir",
+                                     work_dir,    "--token-file", paths.AgentTokenFile()};
     argv.insert(argv.end(), options.agent_args.begin(), options.agent_args.end());
     auto spawned = SpawnDaemon(argv, paths.AgentLog(node), paths.AgentPidFile(node));
     if (!spawned.ok()) return Fail(spawned.status().message());
@@ -202,12 +220,15 @@ int RunUp(const UpOptions& options) {
   }
 
   std::string config_path = UserConfigPath(ProcessEnv);
-  Status recorded = WriteControllerToConfig(config_path, *endpoint);
+  Status recorded = WriteLoginToConfig(config_path, *endpoint, admin->Encode());
   if (!recorded.ok()) {
-    std::fprintf(stderr, "jobctl: warning: could not record the controller address: %s\n",
+    std::fprintf(stderr,
+                 "jobctl: warning: could not record the controller address and admin token: "
+                 "%s\n",
                  recorded.message().c_str());
   } else {
-    std::printf("recorded controller %s in %s\n", endpoint->c_str(), config_path.c_str());
+    std::printf("recorded controller %s and the admin token in %s\n", endpoint->c_str(),
+                config_path.c_str());
   }
   std::printf("cluster up: controller %s, %d agent(s) READY, data in %s\n", endpoint->c_str(),
               options.agents, paths.dir().c_str());
@@ -267,8 +288,10 @@ void RegisterCluster(CLI::App& app, GlobalOptions& /*global*/, CommandTable& tab
   CLI::App* cmd = app.add_subcommand(
       "up",
       "Start a local controller and N agents (local-1..local-N) in the background, wait until "
-      "they are READY, and record the controller's address in the user's config file. "
-      "Idempotent: starts only what is not running (also restarts a killed controller).");
+      "they are READY, and record the controller's address and the local admin token "
+      "(DATA_DIR/controller/auth/admin.token) in the user's config file (mode 0600). The agents "
+      "join with DATA_DIR/controller/auth/agent.token. Idempotent: starts only what is not running "
+      "(also restarts a killed controller).");
   cmd->add_option("--agents", up->agents, "Number of agents")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

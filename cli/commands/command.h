@@ -25,6 +25,7 @@ namespace jobctl::cli {
 struct GlobalOptions {
   std::string controller;  // --controller; empty: env, config file, default
   int timeout_ms = 5000;   // --timeout-ms, per request
+  std::string token_file;  // --token-file; empty: env, config file (cli/config.h)
 };
 
 // Returns the process exit status.
@@ -46,7 +47,9 @@ class CommandTable {
 };
 
 // Resolves the controller's address (flag > env > config file > default) and
-// calls `body` with a client. Bad addresses are reported (exit 2).
+// the token (--token-file > $JOBCTL_TOKEN > $JOBCTL_TOKEN_FILE > config file)
+// and calls `body` with a CURVE client. Bad addresses, unusable tokens and no
+// token at all are reported (exit 2) before anything is sent.
 int WithClient(const GlobalOptions& global, const std::function<int(ControllerClient&)>& body);
 
 // The footer every verb's --help ends with.
@@ -61,5 +64,7 @@ void RegisterPools(CLI::App& app, GlobalOptions& global, CommandTable& table);
 void RegisterOutputs(CLI::App& app, GlobalOptions& global, CommandTable& table);  // outputs, download
 void RegisterModel(CLI::App& app, GlobalOptions& global, CommandTable& table);    // model ...
 void RegisterStats(CLI::App& app, GlobalOptions& global, CommandTable& table);    // stats
+void RegisterToken(CLI::App& app, GlobalOptions& global,
+                   CommandTable& table);  // login, token, whoami
 
 }  // namespace jobctl::cli

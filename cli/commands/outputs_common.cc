@@ -54,7 +54,7 @@ int FetchAndReport(const ControllerClient& client, const std::vector<DownloadIte
   DownloadOptions options;
   options.timeout = client.timeout();
   options.progress = output != "json" && ProgressBar::StderrIsTerminal();
-  BlobDownloader downloader(client.endpoint(), options);
+  BlobDownloader downloader(client.endpoint(), options, client.credentials());
   auto summary = downloader.DownloadAll(items);
   if (!summary.ok()) {
     std::fprintf(stderr, "jobctl: download failed: %s\n", summary.status().message().c_str());

@@ -78,6 +78,9 @@ uint64_t CommandProvider::Create(int count) {
   spawn.env = {{"JOBCTL_POOL", pool_.name},
                {"JOBCTL_COUNT", std::to_string(count)},
                {"JOBCTL_CONTROLLER", context_.controller_endpoint}};
+  if (std::string token = AgentTokenText(context_); !token.empty()) {
+    spawn.env["JOBCTL_TOKEN"] = token;
+  }
   spawn.stdout_file = s.out_file;
   spawn.stderr_file = s.err_file;
   auto pid = Spawn(spawn);

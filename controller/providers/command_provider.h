@@ -1,8 +1,10 @@
 // CommandProvider: the admin's scripts add and remove nodes (docs/pools.md).
 //
-//   create: `/bin/sh -c CREATE` with JOBCTL_POOL, JOBCTL_COUNT and
-//           JOBCTL_CONTROLLER in its environment; prints the new node ids,
-//           one per line; those nodes then register with these ids.
+//   create: `/bin/sh -c CREATE` with JOBCTL_POOL, JOBCTL_COUNT,
+//           JOBCTL_CONTROLLER and JOBCTL_TOKEN (the agent join token of
+//           DATA/auth/agent.token; jobagent reads $JOBCTL_TOKEN) in its
+//           environment; prints the new node ids, one per line; those nodes
+//           then register with these ids.
 //   delete: `/bin/sh -c 'DELETE "$1"' sh NODE` with JOBCTL_POOL, JOBCTL_NODE.
 //
 // Each runs as a child process watched by Poll(); one that runs longer than

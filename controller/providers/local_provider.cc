@@ -99,6 +99,12 @@ uint64_t LocalProvider::Create(int count) {
                   pool_.name,
                   "--work-dir",
                   work};
+    std::string token_file = AgentTokenFile(context_);
+    std::error_code token_ec;
+    if (fs::exists(token_file, token_ec)) {
+      spawn.argv.push_back("--token-file");
+      spawn.argv.push_back(token_file);
+    }
     spawn.argv.insert(spawn.argv.end(), pool_.provider.agent_args.begin(),
                       pool_.provider.agent_args.end());
     spawn.stdout_file = pool_dir + "/" + id + ".log";

@@ -2,7 +2,8 @@
 // host. Node k of pool NAME is `NAME-k` (the lowest k not in use), with work
 // dir DATA/pools/NAME/NAME-k and log DATA/pools/NAME/NAME-k.log, started as
 //   jobagent --controller ENDPOINT --node-id NAME-k --pool NAME
-//            --work-dir DIR [agent_args...]
+//            --work-dir DIR --token-file DATA/auth/agent.token [agent_args...]
+// (--token-file only when jobctld wrote that join token at init).
 // Agents die with the controller (PR_SET_PDEATHSIG) and are stopped when the
 // provider is destroyed. Delete sends SIGTERM, then SIGKILL after the grace.
 //

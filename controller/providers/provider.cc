@@ -1,10 +1,20 @@
 #include "controller/providers/provider.h"
 
+#include "common/auth/token.h"
 #include "common/clock.h"
 #include "controller/providers/command_provider.h"
 #include "controller/providers/local_provider.h"
 
 namespace jobctl::controller {
+
+std::string AgentTokenFile(const ProviderContext& context) {
+  return context.data_dir + "/auth/agent.token";
+}
+
+std::string AgentTokenText(const ProviderContext& context) {
+  auto token = jobctl::auth::ReadTokenFile(AgentTokenFile(context));
+  return token.ok() ? token->Encode() : "";
+}
 
 Result<std::unique_ptr<NodeProvider>> MakeProvider(const PoolConfig& pool,
                                                    const ProviderContext& context) {

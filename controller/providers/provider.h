@@ -50,6 +50,14 @@ struct ProviderContext {
   std::string data_dir;             // the controller's --data-dir
 };
 
+// DATA/auth/agent.token: the join token jobctld writes at init
+// (docs/security.md). Local agents start with --token-file FILE; command
+// scripts get its text as $JOBCTL_TOKEN.
+std::string AgentTokenFile(const ProviderContext& context);
+// The token text of AgentTokenFile (one line); empty when it cannot be read
+// (a controller without authentication, in tests).
+std::string AgentTokenText(const ProviderContext& context);
+
 // The provider `pool.provider` describes. kInvalidArgument for a bad config
 // (e.g. no jobagent binary found).
 Result<std::unique_ptr<NodeProvider>> MakeProvider(const PoolConfig& pool,

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/auth/token.h"
 #include "tests/e2e/sanitizer_reports.h"
 
 namespace jobctl::testing {
@@ -63,6 +64,18 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(options) {
   client_ = std::make_unique<RpcClient>(context_, endpoint_);
 }
 
+std::optional<auth::ClientCredentials> LocalCluster::agent_credentials() const {
+  auto token = auth::ReadTokenFile(agent_token_file());
+  if (!token.ok()) return std::nullopt;
+  auto creds = auth::CredentialsFromToken(*token);
+  if (!creds.ok()) return std::nullopt;
+  return *creds;
+}
+
+std::unique_ptr<RpcClient> LocalCluster::MakeClient(zmq::context_t& context) const {
+  return std::make_unique<RpcClient>(context, endpoint_, admin_);
+}
+
 LocalCluster::~LocalCluster() {
   for (auto& [id, agent] : agents_) agent->Stop(std::chrono::seconds(10));
   if (controller_) controller_->Stop(std::chrono::seconds(5));
@@ -88,6 +101,20 @@ void LocalCluster::StartController() {
   argv.insert(argv.end(), options_.controller_args.begin(), options_.controller_args.end());
   if (!controller_->Start(argv, dir_ + "/logs/jobctld.log")) Fail("cannot start jobctld");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  if (!admin_) {
+    // jobctld writes its keys and the local tokens before it listens.
+    std::error_code ec;
+    while (!std::filesystem::exists(admin_token_file(), ec) &&
+           std::chrono::steady_clock::now() < deadline && controller_->running()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto token = auth::ReadTokenFile(admin_token_file());
+    if (!token.ok()) Fail(token.status().ToString() + "\n" + DaemonLog("jobctld"));
+    auto creds = auth::CredentialsFromToken(*token);
+    if (!creds.ok()) Fail(creds.status().ToString());
+    admin_ = *creds;
+    client_ = std::make_unique<RpcClient>(context_, endpoint_, admin_);
+  }
   while (std::chrono::steady_clock::now() < deadline) {
     auto r =
         client_->Call<protocol::PingReply>(protocol::PingRequest{}, std::chrono::milliseconds(300));
@@ -109,6 +136,31 @@ void LocalCluster::StartAgent(const std::string& node_id, std::vector<std::strin
   StartAgentVia({}, "127.0.0.1", node_id, std::move(extra_args));
 }
 
+Subprocess* LocalCluster::SpawnAgent(const std::string& node_id,
+                                     std::vector<std::string> extra_args, bool with_token) {
+  auto agent = std::make_unique<Subprocess>();
+  std::vector<std::string> argv = {JOBAGENT_PATH,
+                                   "--controller",
+                                   endpoint_,
+                                   "--node-id",
+                                   node_id,
+                                   "--work-dir",
+                                   dir_ + "/agents/" + node_id,
+                                   "--heartbeat-ms",
+                                   std::to_string(options_.agent_heartbeat_ms)};
+  if (with_token) {
+    argv.push_back("--token-file");
+    argv.push_back(agent_token_file());
+  }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (!agent->Start(argv, dir_ + "/logs/" + node_id + ".log", {{"JOBCTL_TOKEN", ""}})) {
+    Fail("cannot start jobagent");
+  }
+  Subprocess* raw = agent.get();
+  agents_[node_id] = std::move(agent);
+  return raw;
+}
+
 void LocalCluster::StartAgentVia(const std::vector<std::string>& prefix,
                                  const std::string& controller_host, const std::string& node_id,
                                  std::vector<std::string> extra_args) {
@@ -122,7 +174,9 @@ void LocalCluster::StartAgentVia(const std::vector<std::string>& prefix,
                                          "--work-dir",
                                          dir_ + "/agents/" + node_id,
                                          "--heartbeat-ms",
-                                         std::to_string(options_.agent_heartbeat_ms)};
+                                         std::to_string(options_.agent_heartbeat_ms),
+                                         "--token-file",
+                                         agent_token_file()};
   argv.insert(argv.end(), agent_argv.begin(), agent_argv.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   if (!agent->Start(argv, dir_ + "/logs/" + node_id + ".log")) Fail("cannot start jobagent");
@@ -139,11 +193,26 @@ void LocalCluster::KillAgent(const std::string& node_id, int sig) {
   it->second->Wait(std::chrono::seconds(10));
 }
 
+std::map<std::string, std::string> LocalCluster::JobctlEnv() const {
+  return {{"XDG_CONFIG_HOME", dir_ + "/config"},
+          {"NO_COLOR", "1"},
+          {"JOBCTL_TOKEN", ""},
+          {"JOBCTL_TOKEN_FILE", admin_token_file()}};
+}
+
 CommandResult LocalCluster::Jobctl(std::vector<std::string> args,
                                    std::chrono::milliseconds timeout) {
+  return JobctlWithEnv({}, std::move(args), timeout);
+}
+
+CommandResult LocalCluster::JobctlWithEnv(const std::map<std::string, std::string>& env,
+                                          std::vector<std::string> args,
+                                          std::chrono::milliseconds timeout) {
   std::vector<std::string> argv = {JOBCTL_PATH, "--controller", endpoint_};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, timeout, {{"XDG_CONFIG_HOME", dir_ + "/config"}, {"NO_COLOR", "1"}});
+  auto full_env = JobctlEnv();
+  for (const auto& [k, v] : env) full_env[k] = v;
+  return RunCommand(argv, timeout, full_env);
 }
 
 std::string LocalCluster::Submit(const std::string& yaml) {

@@ -5,17 +5,24 @@
 // process it started (and the job processes they started, which live in the
 // agents' process groups' children: agents stop their ranks on SIGTERM).
 //
+// The controller authenticates every connection (docs/security.md): after
+// StartController the cluster reads DATA/auth/admin.token (written by jobctld
+// on its first start) and uses it for its own client and for Jobctl(); agents
+// start with --token-file DATA/auth/agent.token.
+//
 // Thread-safety: not thread-safe; one test thread drives it.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/auth/client_credentials.h"
 #include "common/protocol/messages.h"
 #include "common/transport/rpc_client.h"
 #include "tests/e2e/subprocess.h"
@@ -40,9 +47,20 @@ class LocalCluster {
   const std::string& dir() const { return dir_; }
   const std::string& endpoint() const { return endpoint_; }
 
-  // Starts (or restarts) the controller on the same data dir and port, and
-  // waits until it answers a ping.
+  // Starts (or restarts) the controller on the same data dir and port, waits
+  // for its admin token, and waits until it answers a ping with it.
   void StartController();
+  // The controller's --data-dir, and the tokens jobctld writes there.
+  std::string controller_data_dir() const { return dir_ + "/controller"; }
+  std::string admin_token_file() const { return controller_data_dir() + "/auth/admin.token"; }
+  std::string agent_token_file() const { return controller_data_dir() + "/auth/agent.token"; }
+  // The admin's CURVE keys (nullopt before the first StartController).
+  std::optional<auth::ClientCredentials> admin_credentials() const { return admin_; }
+  // The CURVE keys of DATA/auth/agent.token, for tests that speak as an agent
+  // (metric batches); nullopt when it cannot be read.
+  std::optional<auth::ClientCredentials> agent_credentials() const;
+  // A client of this controller with the admin's credentials.
+  std::unique_ptr<RpcClient> MakeClient(zmq::context_t& context) const;
   void KillController(int sig);
   // Starts agent `node_id` and waits until the controller lists it READY.
   void StartAgent(const std::string& node_id, std::vector<std::string> extra_args = {});
@@ -54,9 +72,20 @@ class LocalCluster {
                      const std::string& node_id, std::vector<std::string> extra_args = {});
   int port() const;
 
-  // Runs `jobctl --controller ENDPOINT args...`.
+  // Runs `jobctl --controller ENDPOINT args...` as the admin (JOBCTL_TOKEN_FILE).
   CommandResult Jobctl(std::vector<std::string> args,
                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // The same with `env` added; e.g. {"JOBCTL_TOKEN", TEXT} runs it as another
+  // user (the variable wins over the admin's JOBCTL_TOKEN_FILE).
+  CommandResult JobctlWithEnv(const std::map<std::string, std::string>& env,
+                              std::vector<std::string> args,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // The environment Jobctl() gives jobctl, for tests that start it themselves.
+  std::map<std::string, std::string> JobctlEnv() const;
+  // Starts agent `node_id` without waiting for it; `with_token` false leaves
+  // out --token-file (the caller may give its own in extra_args).
+  Subprocess* SpawnAgent(const std::string& node_id, std::vector<std::string> extra_args,
+                         bool with_token = true);
 
   // Writes `yaml` to a spec file in the cluster dir and submits it; returns the job id.
   std::string Submit(const std::string& yaml);
@@ -86,6 +115,7 @@ class LocalCluster {
   std::string endpoint_;
   zmq::context_t context_;
   std::unique_ptr<RpcClient> client_;
+  std::optional<auth::ClientCredentials> admin_;
   std::unique_ptr<Subprocess> controller_;
   std::map<std::string, std::unique_ptr<Subprocess>> agents_;
   int spec_counter_ = 0;

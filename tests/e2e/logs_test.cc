@@ -78,7 +78,7 @@ TEST(LogsTest, SurvivesControllerKilledMidStream) {
   std::string follow_file = cluster.dir() + "/follow.out";
   ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f",
                               "--no-prefix"},
-                             follow_file));
+                             follow_file, cluster.JobctlEnv()));
   // Only a follower that got an answer waits for a lost controller (one that
   // never got any fails at once, exit 3): wait for its first line, which a
   // slow (sanitizer) build may take more than a second to print.

@@ -94,7 +94,7 @@ TEST(MetricsTest, TwoRanksEveryPointStoredAndReturned) {
   std::string follow_file = cluster.dir() + "/follow.json";
   ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "metrics", id, "-f",
                               "-o", "json", "--interval-ms", "100"},
-                             follow_file));
+                             follow_file, cluster.JobctlEnv()));
   ASSERT_EQ(cluster.WaitForState(id, kTerminal), "SUCCEEDED") << cluster.GetJob(id).end_reason;
   auto r = cluster.Jobctl({"metrics", id, "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -54,7 +54,7 @@ TEST(RecoveryTest, ControllerKilledWithAThousandQueuedJobsLosesNothing) {
 
   // 2-node jobs cannot run on one node: they stay queued.
   zmq::context_t context;
-  RpcClient client(context, cluster.endpoint());
+  RpcClient client(context, cluster.endpoint(), cluster.admin_credentials());
   std::vector<std::string> queued;
   for (int i = 0; i < 1000; ++i) {
     protocol::SubmitJobRequest request;
