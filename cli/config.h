@@ -4,7 +4,7 @@
 // ($XDG_CONFIG_HOME/jobctl/config.yaml, or ~/.config/jobctl/config.yaml; key
 // `controller:`) > kDefaultController.
 //
-// Credentials (docs/security-clients.md): --token-file FILE > $JOBCTL_TOKEN
+// Credentials (docs/security.md): --token-file FILE > $JOBCTL_TOKEN
 // (the token text) > $JOBCTL_TOKEN_FILE > `token:` in the same config file.
 // The config file is written with mode 0600 when it holds a token.
 //

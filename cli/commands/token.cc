@@ -1,5 +1,5 @@
 // `jobctl login`, `jobctl whoami` and `jobctl token create|list|revoke`:
-// credentials for the controller (docs/security-clients.md).
+// credentials for the controller (docs/security.md).
 #include "common/auth/token.h"
 
 #include <unistd.h>
