@@ -15,7 +15,10 @@
 //   |   |   `-- <aa>/<sha256> job output files, content-addressed, immutable
 //   |   `-- tmp/
 //   |       `-- <sha256>.part a blob being received; emptied at start
-//   `-- models.db             SQLite: the model registry (versions refer to blobs)
+//   |-- models.db             SQLite: the model registry (versions refer to blobs)
+//   `-- auth/                 0700: controller.key (0600), controller.pub, credentials.json
+//                             (0600), admin.token and agent.token (0600); the layout is
+//                             drawn in auth/key_store.h, which writes it
 //
 // Thread-safety: pure functions, except CreateDataDirLayout (filesystem).
 #pragma once
