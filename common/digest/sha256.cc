@@ -1,6 +1,7 @@
 #include "common/digest/sha256.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -9,6 +10,17 @@
 #include <vector>
 
 namespace jobctl::digest {
+namespace {
+
+// libcrypto initializes itself (loading its config) on first use, in the
+// thread that uses it first, and keeps per-thread error state for that
+// thread that it never frees when the thread is a worker (e.g. the agent's
+// upload pool). Initializing it here, while the program's static objects are
+// built on the main thread, keeps that state on the main thread, where
+// libcrypto's own exit handler frees it.
+const bool kCryptoInitialized = OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr) == 1;
+
+}  // namespace
 
 struct Sha256Stream::Impl {
   EVP_MD_CTX* ctx = nullptr;
