@@ -14,6 +14,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/atomic_file.h"
+
 namespace jobctl::cli {
 
 namespace fs = std::filesystem;
@@ -123,30 +125,7 @@ Status WriteConfigValues(const std::string& path,
   YAML::Emitter emitter;
   emitter << root;
   std::string text = std::string(emitter.c_str()) + "\n";
-  std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
-  if (fd < 0) return InternalError("cannot write " + tmp + ": " + std::strerror(errno));
-  if (secret) ::fchmod(fd, 0600);  // whatever the umask
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return InternalError("cannot write " + tmp + ": " + err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return InternalError("cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return InternalError("cannot replace " + path + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(path, text, secret ? 0600 : 0644);
 }
 
 }  // namespace

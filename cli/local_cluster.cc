@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/atomic_file.h"
+
 namespace jobctl::cli {
 
 namespace fs = std::filesystem;
@@ -88,16 +90,7 @@ std::optional<std::string> ReadSmallFile(const std::string& path) {
 }
 
 Status WriteSmallFile(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out.flush()) return InternalError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return InternalError("cannot write " + path + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(path, content, 0644);
 }
 
 std::string TailOfFile(const std::string& path, int lines) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/atomic_file.h"
 #include "common/auth/curve_keys.h"
 #include "common/digest/sha256.h"
 
@@ -123,21 +124,7 @@ Result<Token> ReadTokenFile(const std::string& path) {
 }
 
 Status WriteTokenFile(const std::string& path, const Token& token) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return UnavailableError("cannot write " + tmp + ": " + std::strerror(errno));
-  std::string text = token.Encode() + "\n";
-  bool ok = ::fchmod(fd, 0600) == 0 &&
-            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  int saved = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (ok) saved = errno;
-    ::unlink(tmp.c_str());
-    return UnavailableError("cannot write " + path + ": " + std::strerror(saved));
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path, token.Encode() + "\n", 0600);
 }
 
 }  // namespace jobctl::auth

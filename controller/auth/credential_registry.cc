@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/auth/curve_keys.h"
-#include "controller/auth/private_file.h"
+#include "common/atomic_file.h"
 
 namespace jobctl::controller::auth {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "common/auth/client_credentials.h"
 #include "common/auth/token.h"
-#include "controller/auth/private_file.h"
+#include "common/atomic_file.h"
 
 namespace jobctl::controller::auth {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "common/auth/client_credentials.h"
 #include "controller/auth/access_policy.h"
-#include "controller/auth/private_file.h"
+#include "common/atomic_file.h"
 
 namespace jobctl::controller::auth {
 namespace {

@@ -1,4 +1,4 @@
-#include "controller/auth/private_file.h"
+#include "common/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace jobctl::controller::auth {
+namespace jobctl {
 namespace {
 
 std::string DirOf(const std::string& path) {
@@ -82,4 +82,4 @@ Result<bool> EnsureMode(const std::string& path, mode_t mode) {
   return true;
 }
 
-}  // namespace jobctl::controller::auth
+}  // namespace jobctl
