@@ -16,6 +16,7 @@
 #include "controller/memory_state_store.h"
 #include "controller/paths.h"
 #include "controller/server.h"
+#include "controller/server_test_util.h"
 #include "controller/sqlite_state_store.h"
 
 namespace jobctl::controller {
@@ -100,11 +101,7 @@ bool WaitFor(F value, uint64_t want) {
 class ServerAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctl_auth_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(paths::CreateDataDirLayout(dir_.string()).ok());
+    dir_ = testing::FreshDataDir("ctl_auth");
     StartServer();
     admin_token_ = TokenFromFile(auth::AuthPathsFor(dir_.string()).admin_token);
     agent_token_ = TokenFromFile(auth::AuthPathsFor(dir_.string()).agent_token);

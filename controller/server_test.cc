@@ -15,6 +15,7 @@
 #include "common/transport/rpc_client.h"
 #include "controller/paths.h"
 #include "controller/memory_state_store.h"
+#include "controller/server_test_util.h"
 #include "controller/sqlite_state_store.h"
 
 namespace jobctl::controller {
@@ -126,11 +127,7 @@ class FakeAgent {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctl_server_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(paths::CreateDataDirLayout(dir_.string()).ok());
+    dir_ = testing::FreshDataDir("ctl_server");
   }
   void StartServer(int64_t heartbeat_timeout_ms = 10000, MemoryStateStore* memory = nullptr) {
     if (memory != nullptr) {

@@ -19,14 +19,21 @@
 
 namespace jobctl::controller::testing {
 
+// An empty data dir laid out as the controller expects, named after the
+// running test (and this process, so parallel runs do not share it).
+inline std::filesystem::path FreshDataDir(const std::string& prefix) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              (prefix + "_" + std::to_string(::getpid()) + "_" +
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  EXPECT_TRUE(paths::CreateDataDirLayout(dir.string()).ok());
+  return dir;
+}
+
 class RunningServer {
  public:
   RunningServer() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ctl_robust_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    EXPECT_TRUE(paths::CreateDataDirLayout(dir_.string()).ok());
+    dir_ = FreshDataDir("ctl_robust");
     auto logs = LogStore::Open(paths::LogsDir(dir_.string()));
     EXPECT_TRUE(logs.ok());
     if (logs.ok()) logs_ = std::move(*logs);
