@@ -111,6 +111,9 @@ class Server : private AgentSender {
   // refused at the handshake: unknown client keys (ZAP), and plain-text
   // clients or clients holding another controller's key (socket monitor).
   uint64_t permission_denied() const { return permission_denied_.load(); }
+  // Every message type the server has a handler for (for the test that each
+  // one has a row in the access table).
+  std::vector<std::string> HandledTypes() const;
   uint64_t refused_unknown_keys() const;
   uint64_t refused_handshakes() const;
 

@@ -59,6 +59,12 @@ uint64_t Server::refused_unknown_keys() const {
   return options_.authenticator ? options_.authenticator->zap_refusals().count() : 0;
 }
 
+std::vector<std::string> Server::HandledTypes() const {
+  std::vector<std::string> types;
+  for (const auto& [type, handler] : handlers_) types.push_back(type);
+  return types;
+}
+
 uint64_t Server::refused_handshakes() const { return monitor_ ? monitor_->refusals().count() : 0; }
 
 }  // namespace jobctl::controller

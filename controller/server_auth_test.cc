@@ -11,6 +11,7 @@
 
 #include "common/auth/client_credentials.h"
 #include "common/protocol/log_records.h"
+#include "controller/auth/access_policy.h"
 #include "controller/auth/authenticator.h"
 #include "controller/auth/key_store.h"
 #include "controller/memory_state_store.h"
@@ -421,6 +422,20 @@ TEST_F(ServerAuthTest, CredentialsAndOwnersSurviveARestart) {
   auto d = Connect(dave);
   EXPECT_EQ(d->Call<protocol::PingReply>(protocol::PingRequest{}, kNoAnswer).status().code(),
             StatusCode::kDeadlineExceeded);
+}
+
+// A handled type without a row in the access table is refused to everyone on
+// an authenticating controller: every handler needs its row.
+TEST(ServerAccessTableTest, EveryHandledMessageTypeHasAnAccessRule) {
+  zmq::context_t ctx(1);
+  MemoryStateStore store;
+  Server server(ServerOptions{}, ctx, &store, nullptr, SystemClock::Get());
+  std::vector<std::string> types = server.HandledTypes();
+  EXPECT_GT(types.size(), 20u);
+  for (const std::string& type : types) {
+    EXPECT_TRUE(auth::AudienceOf(type).has_value()) << "no access rule for '" << type << "'";
+  }
+  EXPECT_EQ(auth::AudienceOf("server_stats"), auth::Audience::kAdmins);
 }
 
 // Without an authenticator (unit tests of other features) everyone is the
