@@ -1,9 +1,5 @@
 #include "agent/controller_link.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cstring>
 #include <random>
 
 #include <boost/asio/post.hpp>
@@ -15,12 +11,6 @@ namespace {
 constexpr int kMaxFramesPerDrain = 256;
 constexpr auto kSweepPeriod = std::chrono::milliseconds(20);
 constexpr auto kRefusalLogPeriod = std::chrono::seconds(30);
-
-std::string NextMonitorAddress() {
-  static std::atomic<uint64_t> counter{0};
-  return "inproc://jobctl-link-monitor-" + std::to_string(::getpid()) + "-" +
-         std::to_string(counter.fetch_add(1));
-}
 
 }  // namespace
 
@@ -46,6 +36,7 @@ ControllerLink::~ControllerLink() {
 }
 
 Status ControllerLink::Connect() {
+  monitor_.reset();  // before the socket it watches
   try {
     socket_ = std::make_unique<zmq::socket_t>(zmq_context_, zmq::socket_type::dealer);
     socket_->set(zmq::sockopt::routing_id, routing_id_);
@@ -65,13 +56,7 @@ Status ControllerLink::Connect() {
     socket_->set(zmq::sockopt::connect_timeout, kConnectTimeoutMs);
     auth::ApplyClientCurve(*socket_, creds_);
     if (creds_) {
-      std::string address = NextMonitorAddress();
-      if (zmq_socket_monitor(static_cast<void*>(*socket_), address.c_str(),
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
-        monitor_ = std::make_unique<zmq::socket_t>(zmq_context_, zmq::socket_type::pair);
-        monitor_->set(zmq::sockopt::linger, 0);
-        monitor_->connect(address);
-      }
+      monitor_ = SocketMonitor::Attach(zmq_context_, *socket_, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     }
     socket_->connect(endpoint_);
     int fd = socket_->get(zmq::sockopt::fd);
@@ -94,9 +79,8 @@ void ControllerLink::Close() {
     fd_watch_.reset();
   }
   sweep_timer_.cancel();
-  if (socket_ && monitor_) zmq_socket_monitor(static_cast<void*>(*socket_), nullptr, 0);
+  monitor_.reset();  // before the socket it watches
   socket_.reset();
-  monitor_.reset();
   auto pending = std::move(pending_);
   pending_.clear();
   if (*alive_) {
@@ -247,14 +231,8 @@ namespace jobctl::agent {
 void ControllerLink::ReadMonitor() {
   if (!monitor_) return;
   try {
-    while (true) {
-      zmq::message_t event;
-      if (!monitor_->recv(event, zmq::recv_flags::dontwait)) return;
-      zmq::message_t address;
-      if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
-      uint16_t id = 0;
-      if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
-      if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;
+    while (auto event = monitor_->Next()) {
+      if (event->id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;
       auto now = std::chrono::steady_clock::now();
       if (now - last_refusal_log_ < kRefusalLogPeriod) continue;
       last_refusal_log_ = now;

@@ -39,6 +39,7 @@
 #include "common/auth/client_credentials.h"
 #include "common/protocol/codec.h"
 #include "common/status.h"
+#include "common/transport/socket_monitor.h"
 
 namespace jobctl::agent {
 
@@ -106,7 +107,7 @@ class ControllerLink {
   PushHandler on_push_;
   std::optional<auth::ClientCredentials> creds_;
   std::unique_ptr<zmq::socket_t> socket_;
-  std::unique_ptr<zmq::socket_t> monitor_;  // PAIR end of the socket monitor (with creds)
+  std::unique_ptr<SocketMonitor> monitor_;  // with credentials; declared after socket_
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::unique_ptr<boost::asio::posix::stream_descriptor> fd_watch_;
   boost::asio::steady_timer sweep_timer_;

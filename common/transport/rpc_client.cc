@@ -1,9 +1,5 @@
 #include "common/transport/rpc_client.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cstring>
 #include <random>
 
 namespace jobctl {
@@ -12,14 +8,6 @@ namespace {
 constexpr int kMonitorEvents =
     ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-
-// inproc addresses are per context; a process-wide counter plus the pid keeps
-// them unique across every client of every context.
-std::string NextMonitorAddress() {
-  static std::atomic<uint64_t> counter{0};
-  return "inproc://jobctl-rpc-monitor-" + std::to_string(::getpid()) + "-" +
-         std::to_string(counter.fetch_add(1));
-}
 
 }  // namespace
 
@@ -40,14 +28,13 @@ RpcClient::RpcClient(zmq::context_t& context, std::string endpoint,
 }
 
 RpcClient::~RpcClient() {
+  monitor_.reset();  // before the socket it watches
   socket_.reset();
-  monitor_.reset();
 }
 
 void RpcClient::Connect() {
-  if (socket_ && monitor_) zmq_socket_monitor(static_cast<void*>(*socket_), nullptr, 0);
+  monitor_.reset();  // before the socket it watches
   socket_.reset();
-  monitor_.reset();
   connected_ = false;
   handshake_ok_ = false;
   handshake_problem_.clear();
@@ -58,15 +45,7 @@ void RpcClient::Connect() {
   socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::kMaxFrameBytes));
   try {
     auth::ApplyClientCurve(*socket_, creds_);
-    if (creds_) {
-      monitor_address_ = NextMonitorAddress();
-      if (zmq_socket_monitor(static_cast<void*>(*socket_), monitor_address_.c_str(),
-                             kMonitorEvents) == 0) {
-        monitor_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
-        monitor_->set(zmq::sockopt::linger, 0);
-        monitor_->connect(monitor_address_);
-      }
-    }
+    if (creds_) monitor_ = SocketMonitor::Attach(context_, *socket_, kMonitorEvents);
     socket_->connect(endpoint_);
   } catch (const zmq::error_t&) {
     // Reported by CallRaw: an unusable endpoint (or key) leaves socket_ unconnected.
@@ -77,17 +56,8 @@ void RpcClient::Connect() {
 
 Status RpcClient::DrainMonitor() {
   if (!monitor_) return Status::Ok();
-  while (true) {
-    zmq::message_t event;
-    if (!monitor_->recv(event, zmq::recv_flags::dontwait)) return Status::Ok();
-    zmq::message_t address;
-    if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
-    if (event.size() < 6) continue;
-    uint16_t id = 0;
-    uint32_t value = 0;
-    std::memcpy(&id, event.data(), sizeof(id));
-    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof(value));
-    switch (id) {
+  while (auto event = monitor_->Next()) {
+    switch (event->id) {
       case ZMQ_EVENT_CONNECTED:
         connected_ = true;
         break;
@@ -111,6 +81,7 @@ Status RpcClient::DrainMonitor() {
         break;
     }
   }
+  return Status::Ok();
 }
 
 Result<protocol::Envelope> RpcClient::CallRaw(const std::string& frame, uint64_t request_id,
@@ -128,7 +99,7 @@ Result<protocol::Envelope> RpcClient::CallRaw(const std::string& frame, uint64_t
       if (left.count() <= 0) break;
       zmq::pollitem_t items[2] = {
           {static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0},
-          {monitor_ ? static_cast<void*>(*monitor_) : nullptr, 0, ZMQ_POLLIN, 0}};
+          {monitor_ ? static_cast<void*>(monitor_->pair()) : nullptr, 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, monitor_ ? 2 : 1, left);
       if (monitor_ && (items[1].revents & ZMQ_POLLIN)) {
         Status refused = DrainMonitor();

@@ -27,6 +27,7 @@
 #include "common/auth/client_credentials.h"
 #include "common/protocol/codec.h"
 #include "common/status.h"
+#include "common/transport/socket_monitor.h"
 
 namespace jobctl {
 
@@ -71,11 +72,10 @@ class RpcClient {
   std::string endpoint_;
   std::optional<auth::ClientCredentials> creds_;
   std::unique_ptr<zmq::socket_t> socket_;
-  std::unique_ptr<zmq::socket_t> monitor_;  // PAIR end of the socket monitor
-  std::string monitor_address_;
-  bool connected_ = false;         // a TCP connection was made (this socket)
-  bool handshake_ok_ = false;      // a handshake completed (this socket)
-  std::string handshake_problem_;  // the last failed handshake, for the hint
+  std::unique_ptr<SocketMonitor> monitor_;  // with credentials; declared after socket_
+  bool connected_ = false;                  // a TCP connection was made (this socket)
+  bool handshake_ok_ = false;               // a handshake completed (this socket)
+  std::string handshake_problem_;           // the last failed handshake, for the hint
   uint64_t last_request_id_ = 0;
 };
 
