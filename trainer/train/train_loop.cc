@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "trainer/checkpoint/async_checkpoint_writer.h"
 #include "trainer/checkpoint/checkpoint_fence.h"
 #include "trainer/checkpoint/training_checkpoint.h"
 #include "trainer/data/distributed_sampler.h"
@@ -40,8 +41,8 @@ Status CheckModelFitsData(const ModelSpec& spec, const Dataset& train, const std
   int outputs = spec.output_features();
   int classes = train.num_classes();
   if (loss == "cross_entropy" && outputs < 2) {
-    return InvalidArgumentError("--model: cross_entropy needs at least 2 outputs, \"" +
-                                spec.text + "\" has " + std::to_string(outputs));
+    return InvalidArgumentError("--model: cross_entropy needs at least 2 outputs, \"" + spec.text +
+                                "\" has " + std::to_string(outputs));
   }
   if (outputs > 1 && classes > outputs) {
     return InvalidArgumentError("--model: \"" + spec.text + "\" has " + std::to_string(outputs) +
@@ -63,8 +64,8 @@ std::string FormatEpochLine(const EpochReport& r) {
     std::snprintf(line, sizeof(line),
                   "epoch %d/%d train_loss=%.4f val_loss=%.4f val_accuracy=%.4f "
                   "samples_per_second=%.0f epoch_seconds=%.2f",
-                  r.epoch, r.epochs, r.train_loss, r.val_loss, r.val_accuracy,
-                  r.samples_per_second, r.epoch_seconds);
+                  r.epoch, r.epochs, r.train_loss, r.val_loss, r.val_accuracy, r.samples_per_second,
+                  r.epoch_seconds);
   } else {
     std::snprintf(line, sizeof(line),
                   "epoch %d/%d train_loss=%.4f val_loss=nan val_accuracy=nan "
@@ -160,7 +161,10 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
   Tensor batch;
   Tensor grad;
   std::vector<int> labels;
-  MetricsReporter metrics;  // JOBCTL_METRICS, rank 0 only
+  MetricsReporter metrics;  // JOBCTL_METRICS, rank 0 only, after each checkpoint
+  // Declared after everything its callbacks use, so it waits for the write
+  // in flight before they go away.
+  AsyncCheckpointWriter checkpoints;
   for (int epoch = start_epoch; epoch <= options.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
     std::vector<int> indices = sampler.EpochIndices(epoch);
@@ -195,21 +199,30 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
       report.val_loss = val.loss();
       report.val_accuracy = val.accuracy();
     }
+    report.samples_per_second =
+        static_cast<double>(indices.size()) * world / std::max(train_seconds, 1e-9);
     if (rank == 0) {
       Metadata meta = {{"epoch", std::to_string(epoch)},
                        {"model", spec.text},
                        {"optimizer", options.optimizer.name},
                        {"dropout_rng", dropout_rng.Serialize()},
                        {"writer", fence->id()}};
-      JOBCTL_RETURN_IF_ERROR(SaveCheckpoint(CheckpointPath(checkpoint_dir, epoch), *model,
-                                            optimizer.get(), meta, check_fence));
+      JOBCTL_RETURN_IF_ERROR(checkpoints.Snapshot(*model, optimizer.get(), meta));
     }
-    report.samples_per_second =
-        static_cast<double>(indices.size()) * world / std::max(train_seconds, 1e-9);
     report.epoch_seconds = SecondsSince(epoch_start);
-    out << FormatEpochLine(report) << std::endl;
-    if (rank == 0) metrics.Report(report);
+    if (rank == 0) {
+      // The file is written while the next epoch trains; the epoch's line
+      // follows its publication, so an epoch printed is never redone.
+      checkpoints.Write(CheckpointPath(checkpoint_dir, epoch), check_fence,
+                        [&out, &metrics, report] {
+                          out << FormatEpochLine(report) << std::endl;
+                          metrics.Report(report);
+                        });
+    } else {
+      out << FormatEpochLine(report) << std::endl;
+    }
   }
+  JOBCTL_RETURN_IF_ERROR(checkpoints.Wait());
   if (rank == 0) {
     Metadata meta = {{"model", spec.text},
                      {"activation", std::string(ActivationName(activation))},

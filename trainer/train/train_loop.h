@@ -11,9 +11,11 @@
 // where train_loss is the mean over all ranks' samples, validation runs
 // on the full validation set, samples_per_second is the global training
 // samples over the training phase and epoch_seconds covers the whole epoch
-// (training, validation, checkpoint). Rank 0 writes
-// outputs/checkpoints/epoch-E.safetensors each epoch and
-// outputs/model.safetensors at the end. With --resume every rank restores
+// (training, validation, copying the checkpoint). Rank 0 writes
+// outputs/checkpoints/epoch-E.safetensors each epoch, in the background
+// while epoch E+1 trains (AsyncCheckpointWriter), and prints epoch E's line
+// once that file is published; it writes outputs/model.safetensors at the
+// end. With --resume every rank restores
 // the latest checkpoint found in outputs/checkpoints and continues.
 //
 // Errors: kInvalidArgument for bad options or data (message names the

@@ -1,0 +1,38 @@
+// CheckpointSnapshot: a training checkpoint's contents copied out of the
+// model and the optimizer, so that the file can be written while training
+// goes on (AsyncCheckpointWriter).
+//
+// WriteCheckpointSnapshot(path, Snapshot(model, optimizer, meta)) writes the
+// same bytes as SaveCheckpoint(path, model, optimizer, meta) (see
+// training_checkpoint.h for the contents).
+//
+// Thread-safety: a value type; Take and Write are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "trainer/checkpoint/training_checkpoint.h"
+
+namespace jobctl::trainer {
+
+struct CheckpointSnapshot {
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<std::vector<float>> data;  // per tensor, in file layout
+  Metadata metadata;                     // including optimizer_steps
+
+  // Copies the model's parameters and the optimizer's state now. Reuses the
+  // buffers of a previous Take of the same model, so that taking one each
+  // epoch does not allocate.
+  void Take(const Sequential& model, Optimizer* optimizer, const Metadata& meta);
+};
+
+// `before_commit`: see WriteSafetensors (e.g. CheckpointFence::Check).
+Status WriteCheckpointSnapshot(const std::string& path, const CheckpointSnapshot& snapshot,
+                               const std::function<Status()>& before_commit = nullptr);
+
+}  // namespace jobctl::trainer
