@@ -13,6 +13,9 @@ namespace {
 constexpr double kMaxSparseDensity = 0.5;
 // Columns per thread below which a sparse product is not split.
 constexpr int kMinSparseColumnsPerThread = 64;
+// Multiply-adds per GEMM below which the backward pass's two GEMMs are not
+// worth a thread each.
+constexpr int64_t kMinTaskMacs = 1 << 20;
 
 }  // namespace
 
@@ -44,9 +47,13 @@ void Linear::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
   out->Resize(in.batch, out_);
   const float* wt = params_->values() + weight_offset_;
   const float* b = params_->values() + bias_offset_;
-  input_rows_.FromDense(in.data.data(), in.batch, in_, in_);
-  sparse_input_ = input_rows_.density() <= kMaxSparseDensity;
+  // Count first: a dense input (ReLU outputs, most steps) skips building
+  // the sparse form.
+  const int64_t nonzeros = CountNonzeros(in.data.data(), in.batch, in_, in_);
+  sparse_input_ = in.batch == 0 || in_ == 0 ||
+                  static_cast<double>(nonzeros) / in.batch / in_ <= kMaxSparseDensity;
   if (sparse_input_) {
+    input_rows_.FromDense(in.data.data(), in.batch, in_, in_);
     ParallelFor(out_, 16, kMinSparseColumnsPerThread, [&](int64_t begin, int64_t end) {
       SparseTimesDense(input_rows_, wt, out_, b, out->data.data(), out_, static_cast<int>(begin),
                        static_cast<int>(end));
@@ -65,26 +72,47 @@ void Linear::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
                       Tensor* grad_in) {
   float* dwt = params_->grads() + weight_offset_;
   float* db = params_->grads() + bias_offset_;
+  const float* wt = params_->values() + weight_offset_;
+  // db[begin, end) = the sum of dY's rows, over those columns.
+  auto bias_gradient = [&](int begin, int end) {
+    for (int o = begin; o < end; ++o) db[o] = 0.0f;
+    for (int n = 0; n < in.batch; ++n) {
+      const float* g = grad_out.row(n);
+      for (int o = begin; o < end; ++o) db[o] += g[o];
+    }
+  };
+  if (grad_in != nullptr) grad_in->Resize(in.batch, in_);
+  if (grad_in != nullptr && !sparse_input_ && ComputePool().size() == 2 &&
+      static_cast<int64_t>(in.batch) * in_ * out_ >= kMinTaskMacs) {
+    // Two threads, two independent GEMMs of the same size: one each, whole,
+    // which beats splitting each across both (no duplicated packing).
+    ParallelInvoke(
+        [&] {
+          GemmSerial(false, true, in.batch, in_, out_, 1.0f, grad_out.data.data(), out_, wt, out_,
+                     0.0f, grad_in->data.data(), in_);
+        },
+        [&] {
+          GemmSerial(true, false, in_, out_, in.batch, 1.0f, in.data.data(), in_,
+                     grad_out.data.data(), out_, 0.0f, dwt, out_);
+          bias_gradient(0, out_);
+        });
+    return;
+  }
   // dW^T [in, out] = X^T [in, n] * dY [n, out]
   if (sparse_input_) {
     input_columns_.TransposeOf(input_rows_);
     ParallelFor(out_, 16, kMinSparseColumnsPerThread, [&](int64_t begin, int64_t end) {
       SparseTimesDense(input_columns_, grad_out.data.data(), out_, nullptr, dwt, out_,
                        static_cast<int>(begin), static_cast<int>(end));
+      bias_gradient(static_cast<int>(begin), static_cast<int>(end));
     });
   } else {
     Gemm(true, false, in_, out_, in.batch, 1.0f, in.data.data(), in_, grad_out.data.data(), out_,
          0.0f, dwt, out_);
-  }
-  for (int o = 0; o < out_; ++o) db[o] = 0.0f;
-  for (int n = 0; n < in.batch; ++n) {
-    const float* g = grad_out.row(n);
-    for (int o = 0; o < out_; ++o) db[o] += g[o];
+    bias_gradient(0, out_);
   }
   if (grad_in != nullptr) {
     // dX [n, in] = dY [n, out] * W [out, in], W = (W^T)^T
-    grad_in->Resize(in.batch, in_);
-    const float* wt = params_->values() + weight_offset_;
     Gemm(false, true, in.batch, in_, out_, 1.0f, grad_out.data.data(), out_, wt, out_, 0.0f,
          grad_in->data.data(), in_);
   }

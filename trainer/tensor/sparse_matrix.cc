@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "trainer/tensor/thread_pool.h"
+
 namespace jobctl::trainer {
 namespace {
 
@@ -89,12 +91,38 @@ __attribute__((target("avx512f"))) void FromDenseAvx512(const float* a, int rows
   row_start[rows] = count;
 }
 
+__attribute__((target("avx512f"))) int64_t CountNonzerosAvx512(const float* a, int rows, int cols,
+                                                               int lda) {
+  int64_t count = 0;
+  for (int r = 0; r < rows; ++r) {
+    const float* src = a + static_cast<int64_t>(r) * lda;
+    for (int j = 0; j < cols; j += 16) {
+      const __mmask16 valid = cols - j >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                             : static_cast<__mmask16>((1u << (cols - j)) - 1u);
+      const __m512 x = _mm512_maskz_loadu_ps(valid, src + j);
+      count +=
+          __builtin_popcount(_mm512_mask_cmp_ps_mask(valid, x, _mm512_setzero_ps(), _CMP_NEQ_UQ));
+    }
+  }
+  return count;
+}
+
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
   return has;
 }
 
 }  // namespace
+
+int64_t CountNonzeros(const float* a, int rows, int cols, int lda) {
+  if (HasAvx512()) return CountNonzerosAvx512(a, rows, cols, lda);
+  int64_t count = 0;
+  for (int r = 0; r < rows; ++r) {
+    const float* src = a + static_cast<int64_t>(r) * lda;
+    for (int j = 0; j < cols; ++j) count += src[j] != 0.0f ? 1 : 0;
+  }
+  return count;
+}
 
 void SparseRows::FromDense(const float* a, int n_rows, int n_cols, int lda) {
   rows = n_rows;
@@ -145,23 +173,64 @@ void SparseRows::FromDenseTransposed(const float* a, int n_rows, int n_cols, int
   }
 }
 
+namespace {
+
+// Rows [first, last) of the transpose of `a` into `t`, whose column and
+// value arrays are already sized. Each row of `a` lists its columns in
+// increasing order, so its entries in [first, last) are one run, found by
+// binary search; the output is that of a serial pass over all of `a`.
+void TransposeRange(const SparseRows& a, int first, int last, SparseRows* t) {
+  thread_local std::vector<int> lo;
+  thread_local std::vector<int> hi;
+  thread_local std::vector<int> next;
+  lo.resize(static_cast<size_t>(a.rows));
+  hi.resize(static_cast<size_t>(a.rows));
+  next.assign(static_cast<size_t>(last - first), 0);
+  const int* columns = a.column.data();
+  int base = 0;  // entries of `a` in columns before `first`
+  for (int r = 0; r < a.rows; ++r) {
+    const int* begin = columns + a.row_start[r];
+    const int* end = columns + a.row_start[r + 1];
+    const int* from = std::lower_bound(begin, end, first);
+    const int* to = std::lower_bound(from, end, last);
+    lo[r] = static_cast<int>(from - columns);
+    hi[r] = static_cast<int>(to - columns);
+    base += static_cast<int>(from - begin);
+    for (const int* e = from; e < to; ++e) ++next[*e - first];
+  }
+  int at = base;
+  for (int f = first; f < last; ++f) {
+    t->row_start[f] = at;
+    const int count = next[f - first];
+    next[f - first] = at;
+    at += count;
+  }
+  if (last == t->rows) t->row_start[last] = at;
+  for (int r = 0; r < a.rows; ++r) {
+    for (int e = lo[r]; e < hi[r]; ++e) {
+      const int to = next[columns[e] - first]++;
+      t->column[to] = r;
+      t->value[to] = a.value[e];
+    }
+  }
+}
+
+// Features per thread below which a transpose is not split.
+constexpr int64_t kMinTransposeRowsPerThread = 64;
+
+}  // namespace
+
 void SparseRows::TransposeOf(const SparseRows& a) {
   rows = a.cols;
   cols = a.rows;
-  row_start.assign(static_cast<size_t>(rows) + 1, 0);
-  const int count = static_cast<int>(a.nonzeros());
-  for (int e = 0; e < count; ++e) ++row_start[a.column[e] + 1];
-  for (int j = 0; j < rows; ++j) row_start[j + 1] += row_start[j];
-  column.resize(static_cast<size_t>(count));
-  value.resize(static_cast<size_t>(count));
-  std::vector<int> next(row_start.begin(), row_start.end() - 1);
-  for (int r = 0; r < a.rows; ++r) {
-    for (int e = a.row_start[r]; e < a.row_start[r + 1]; ++e) {
-      const int at = next[a.column[e]]++;
-      column[at] = r;
-      value[at] = a.value[e];
-    }
-  }
+  const auto count = static_cast<size_t>(a.nonzeros());
+  row_start.resize(static_cast<size_t>(rows) + 1);
+  row_start[0] = 0;
+  column.resize(count);
+  value.resize(count);
+  ParallelFor(rows, 16, kMinTransposeRowsPerThread, [&](int64_t first, int64_t last) {
+    TransposeRange(a, static_cast<int>(first), static_cast<int>(last), this);
+  });
 }
 
 void SparseTimesDense(const SparseRows& a, const float* b, int ldb, const float* bias, float* c,

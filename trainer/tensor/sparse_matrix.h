@@ -7,7 +7,8 @@
 // most multiply-adds when X is read in this form. The products are exact:
 // they add the same nonzero terms, in the same order, as a dense loop would.
 //
-// Thread-safety: value types and pure functions.
+// Thread-safety: value types and pure functions (TransposeOf uses the
+// compute pool, see thread_pool.h).
 #pragma once
 
 #include <cstdint>
@@ -31,9 +32,14 @@ struct SparseRows {
   // A = the transpose of the dense [rows x cols] matrix at `a`, so A is
   // [cols x rows]; row r of A lists the rows of `a` nonzero in column r.
   void FromDenseTransposed(const float* a, int rows, int cols, int lda);
-  // A = the transpose of `a` (rows listed in increasing order).
+  // A = the transpose of `a` (rows listed in increasing order); split
+  // across ComputePool() by rows of A when large (same result).
   void TransposeOf(const SparseRows& a);
 };
+
+// The number of nonzeros of the dense [rows x cols] matrix at `a` (row
+// stride lda): what FromDense would keep, without building anything.
+int64_t CountNonzeros(const float* a, int rows, int cols, int lda);
 
 // Columns [begin, end) of C[a.rows x n] = A * B (+ bias[j] in every row when
 // bias is not null), where B is dense [a.cols x n] with row stride ldb and C

@@ -197,4 +197,16 @@ void ParallelFor(int64_t total, int64_t align, int64_t min_per_thread,
   });
 }
 
+void ParallelInvoke(const std::function<void()>& first, const std::function<void()>& second) {
+  if (ComputePool().size() < 2) {
+    first();
+    second();
+    return;
+  }
+  ComputePool().Run([&](int index, int /*count*/) {
+    if (index == 0) first();
+    if (index == 1) second();
+  });
+}
+
 }  // namespace jobctl::trainer

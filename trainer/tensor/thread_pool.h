@@ -73,4 +73,9 @@ void SetComputeThreads(int threads);
 void ParallelFor(int64_t total, int64_t align, int64_t min_per_thread,
                  const std::function<void(int64_t begin, int64_t end)>& fn);
 
+// Runs first() and second() at the same time on two pool threads (on the
+// caller, one after the other, when the pool has one thread or is busy), for
+// two independent pieces of work that each run best on one thread.
+void ParallelInvoke(const std::function<void()>& first, const std::function<void()>& second);
+
 }  // namespace jobctl::trainer
