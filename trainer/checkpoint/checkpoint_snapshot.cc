@@ -5,26 +5,17 @@
 namespace jobctl::trainer {
 
 void CheckpointSnapshot::Take(const Sequential& model, Optimizer* optimizer, const Metadata& meta) {
-  const auto& parameters = model.params().parameters();
-  auto state = optimizer->StateBuffers();
-  const size_t count = parameters.size() + state.size();
-  names.resize(count);
-  shapes.resize(count);
-  data.resize(count);
-  size_t i = 0;
-  for (const ParameterInfo& p : parameters) {
-    names[i] = p.name;
-    shapes[i].assign(p.shape.begin(), p.shape.end());
-    data[i].resize(p.count);
-    CopyToStandardLayout(p, model.params().values(), data[i].data());
-    ++i;
-  }
-  for (auto& [name, buffer] : state) {
-    names[i] = "optimizer." + name;
-    shapes[i] = {static_cast<int64_t>(buffer->size())};
-    data[i].resize(buffer->size());
-    std::copy(buffer->begin(), buffer->end(), data[i].begin());
-    ++i;
+  const ParameterBuffer& params = model.params();
+  parameters = params.parameters();
+  values.resize(params.size());
+  std::copy(params.values(), params.values() + params.size(), values.begin());
+  auto buffers = optimizer->StateBuffers();
+  state_names.resize(buffers.size());
+  state.resize(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    state_names[i] = buffers[i].first;
+    state[i].resize(buffers[i].second->size());
+    std::copy(buffers[i].second->begin(), buffers[i].second->end(), state[i].begin());
   }
   metadata = meta;
   metadata["optimizer_steps"] = std::to_string(optimizer->steps());
@@ -32,10 +23,21 @@ void CheckpointSnapshot::Take(const Sequential& model, Optimizer* optimizer, con
 
 Status WriteCheckpointSnapshot(const std::string& path, const CheckpointSnapshot& snapshot,
                                const std::function<Status()>& before_commit) {
+  std::vector<std::vector<float>> scratch;  // transposed parameters in file layout
   std::vector<TensorView> views;
-  views.reserve(snapshot.names.size());
-  for (size_t i = 0; i < snapshot.names.size(); ++i) {
-    views.push_back({snapshot.names[i], snapshot.shapes[i], snapshot.data[i].data()});
+  for (const ParameterInfo& p : snapshot.parameters) {
+    const float* data = snapshot.values.data() + p.offset;
+    if (p.transposed) {
+      scratch.emplace_back(p.count);
+      CopyToStandardLayout(p, snapshot.values.data(), scratch.back().data());
+      data = scratch.back().data();
+    }
+    views.push_back({p.name, std::vector<int64_t>(p.shape.begin(), p.shape.end()), data});
+  }
+  for (size_t i = 0; i < snapshot.state.size(); ++i) {
+    views.push_back({"optimizer." + snapshot.state_names[i],
+                     {static_cast<int64_t>(snapshot.state[i].size())},
+                     snapshot.state[i].data()});
   }
   return WriteSafetensors(path, views, snapshot.metadata, before_commit);
 }

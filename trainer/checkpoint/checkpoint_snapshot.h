@@ -20,14 +20,16 @@
 namespace jobctl::trainer {
 
 struct CheckpointSnapshot {
-  std::vector<std::string> names;
-  std::vector<std::vector<int64_t>> shapes;
-  std::vector<std::vector<float>> data;  // per tensor, in file layout
-  Metadata metadata;                     // including optimizer_steps
+  std::vector<ParameterInfo> parameters;
+  std::vector<float> values;  // the parameter buffer, in its own layout
+  std::vector<std::string> state_names;
+  std::vector<std::vector<float>> state;  // the optimizer's buffers
+  Metadata metadata;                      // including optimizer_steps
 
-  // Copies the model's parameters and the optimizer's state now. Reuses the
-  // buffers of a previous Take of the same model, so that taking one each
-  // epoch does not allocate.
+  // Copies the model's parameters and the optimizer's state now (plain
+  // copies: the layout changes are left to the write). Reuses the buffers
+  // of a previous Take of the same model, so taking one each epoch does not
+  // allocate.
   void Take(const Sequential& model, Optimizer* optimizer, const Metadata& meta);
 };
 
