@@ -23,24 +23,33 @@ void SparseTimesDenseGeneric(const SparseRows& a, const float* b, int ldb, const
 }
 
 // kRegs accumulators of 16 floats stay in registers while the nonzeros of
-// one row stream their rows of B through them.
+// one row stream their rows of B through them. The loops over the
+// accumulators are unrolled by hand-placed pragmas: otherwise GCC keeps the
+// array on the stack and clears it with `rep stos` for every row.
 template <int kRegs>
 __attribute__((target("avx512f"))) inline void Avx512Block(const SparseRows& a, int r,
                                                            const float* b, int ldb,
                                                            const float* bias, float* out, int j) {
   __m512 acc[kRegs];
-  for (int i = 0; i < kRegs; ++i) {
-    acc[i] = bias != nullptr ? _mm512_loadu_ps(bias + j + 16 * i) : _mm512_setzero_ps();
+  if (bias != nullptr) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kRegs; ++i) acc[i] = _mm512_loadu_ps(bias + j + 16 * i);
+  } else {
+#pragma GCC unroll 16
+    for (int i = 0; i < kRegs; ++i) acc[i] = _mm512_setzero_ps();
   }
   const int* column = a.column.data();
   const float* value = a.value.data();
-  for (int e = a.row_start[r]; e < a.row_start[r + 1]; ++e) {
+  const int last = a.row_start[r + 1];
+  for (int e = a.row_start[r]; e < last; ++e) {
     const __m512 x = _mm512_set1_ps(value[e]);
     const float* row = b + static_cast<int64_t>(column[e]) * ldb + j;
+#pragma GCC unroll 16
     for (int i = 0; i < kRegs; ++i) {
       acc[i] = _mm512_fmadd_ps(x, _mm512_loadu_ps(row + 16 * i), acc[i]);
     }
   }
+#pragma GCC unroll 16
   for (int i = 0; i < kRegs; ++i) _mm512_storeu_ps(out + j + 16 * i, acc[i]);
 }
 
