@@ -1,6 +1,6 @@
 // Adam's update gives the same bits whatever the number of compute threads
-// it is split across (every element takes the same operations, vector body
-// or tail alike).
+// it is split across (parts start on 64-element boundaries, so every
+// element takes the same operations in any split).
 #include <gtest/gtest.h>
 
 #include <vector>
