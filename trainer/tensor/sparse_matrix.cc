@@ -224,8 +224,8 @@ void TransposeRange(const SparseRows& a, int first, int last, SparseRows* t) {
   }
 }
 
-// Features per thread below which a transpose is not split.
-constexpr int64_t kMinTransposeRowsPerThread = 64;
+// Rows of the transpose below which a part is not split further.
+constexpr int64_t kMinTransposeRows = 64;
 
 }  // namespace
 
@@ -237,9 +237,10 @@ void SparseRows::TransposeOf(const SparseRows& a) {
   row_start[0] = 0;
   column.resize(count);
   value.resize(count);
-  ParallelFor(rows, 16, kMinTransposeRowsPerThread, [&](int64_t first, int64_t last) {
-    TransposeRange(a, static_cast<int>(first), static_cast<int>(last), this);
-  });
+  ParallelForDynamic(rows, 16, kMinTransposeRows, 2 * ComputePool().size(),
+                     [&](int64_t first, int64_t last) {
+                       TransposeRange(a, static_cast<int>(first), static_cast<int>(last), this);
+                     });
 }
 
 void SparseTimesDense(const SparseRows& a, const float* b, int ldb, const float* bias, float* c,

@@ -103,14 +103,16 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::RunIndices(uint32_t generation, const std::function<void(int, int)>* job) {
-  const int count = size();
   uint64_t state = state_.load(std::memory_order_acquire);
   for (;;) {
     if (static_cast<uint32_t>(state >> 32) != generation) return;
-    const auto index = static_cast<uint32_t>(state);
-    if (index >= static_cast<uint32_t>(count)) return;
+    // The count travels in the same word as the generation, so it is always
+    // that of the job being claimed.
+    const auto count = static_cast<uint32_t>((state >> 16) & 0xFFFF);
+    const auto index = static_cast<uint32_t>(state & 0xFFFF);
+    if (index >= count) return;
     if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
-    (*job)(static_cast<int>(index), count);
+    (*job)(static_cast<int>(index), static_cast<int>(count));
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) FutexWakeAll(&pending_);
     state = state_.load(std::memory_order_acquire);
   }
@@ -137,17 +139,20 @@ void ThreadPool::WorkerLoop() {
   }
 }
 
-void ThreadPool::Run(const std::function<void(int, int)>& job) {
-  const int count = size();
+void ThreadPool::Run(const std::function<void(int, int)>& job) { Run(job, size()); }
+
+void ThreadPool::Run(const std::function<void(int, int)>& job, int count) {
+  count = std::clamp(count, 1, kMaxIndices);
   std::unique_lock<std::mutex> lock(run_mutex_, std::defer_lock);
-  if (count == 1 || in_pool_job || !lock.try_lock()) {
+  if (size() == 1 || count == 1 || in_pool_job || !lock.try_lock()) {
     for (int i = 0; i < count; ++i) job(i, count);
     return;
   }
   const auto generation = static_cast<uint32_t>(state_.load(std::memory_order_relaxed) >> 32) + 1;
   job_.store(&job, std::memory_order_release);
   pending_.store(count, std::memory_order_release);
-  state_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
+  state_.store(static_cast<uint64_t>(generation) << 32 | static_cast<uint64_t>(count) << 16,
+               std::memory_order_release);
   wake_.fetch_add(1, std::memory_order_release);
   FutexWakeAll(&wake_);
   in_pool_job = true;
@@ -207,6 +212,27 @@ void ParallelInvoke(const std::function<void()>& first, const std::function<void
     if (index == 0) first();
     if (index == 1) second();
   });
+}
+
+void ParallelForDynamic(int64_t total, int64_t align, int64_t min_per_part, int max_parts,
+                        const std::function<void(int64_t, int64_t)>& fn) {
+  if (total <= 0) return;
+  const int64_t threads = ComputePool().size();
+  align = std::max<int64_t>(align, 1);
+  const int64_t units = (total + align - 1) / align;
+  const int64_t parts = std::min<int64_t>(
+      {static_cast<int64_t>(max_parts), units, total / std::max<int64_t>(min_per_part, 1)});
+  if (threads <= 1 || parts <= 1) {
+    fn(0, total);
+    return;
+  }
+  ComputePool().Run(
+      [&](int index, int /*count*/) {
+        const int64_t begin = std::min(total, units * index / parts * align);
+        const int64_t end = std::min(total, units * (index + 1) / parts * align);
+        if (begin < end) fn(begin, end);
+      },
+      static_cast<int>(parts));
 }
 
 }  // namespace jobctl::trainer

@@ -40,6 +40,11 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
   void Run(const std::function<void(int index, int count)>& job);
+  // The same with `count` indices (1 to kMaxIndices) instead of size():
+  // with more indices than threads, a thread that finishes early claims the
+  // next, which balances parts of unequal cost or cores of unequal speed.
+  void Run(const std::function<void(int index, int count)>& job, int count);
+  static constexpr int kMaxIndices = 0xFFFF;
 
  private:
   void WorkerLoop();
@@ -48,9 +53,9 @@ class ThreadPool {
 
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // held for the duration of a parallel Run
-  // Generation of the current job (high 32 bits) and its next unclaimed
-  // index (low 32 bits), updated together so a late worker can never claim
-  // an index of a job other than the one it read.
+  // Generation of the current job (high 32 bits), its index count (16
+  // bits) and its next unclaimed index (low 16 bits), updated together so a
+  // late worker can never claim an index of a job other than the one it read.
   std::atomic<uint64_t> state_{0};
   std::atomic<const std::function<void(int, int)>*> job_{nullptr};
   std::atomic<uint32_t> wake_{0};    // futex word: bumped for every job and at shutdown
@@ -72,6 +77,13 @@ void SetComputeThreads(int threads);
 // Work below `min_per_thread` items per range runs on the caller alone.
 void ParallelFor(int64_t total, int64_t align, int64_t min_per_thread,
                  const std::function<void(int64_t begin, int64_t end)>& fn);
+
+// Like ParallelFor, but cut into at most max_parts ranges of at least
+// min_per_part items (bounds multiples of `align`), claimed by whichever
+// pool thread is free: for work whose result per item does not depend on
+// the cut, on a machine where one core may be slower or taken away.
+void ParallelForDynamic(int64_t total, int64_t align, int64_t min_per_part, int max_parts,
+                        const std::function<void(int64_t begin, int64_t end)>& fn);
 
 // Runs first() and second() at the same time on two pool threads (on the
 // caller, one after the other, when the pool has one thread or is busy), for
