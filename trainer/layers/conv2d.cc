@@ -10,8 +10,7 @@
 namespace jobctl::trainer {
 namespace {
 
-// Samples per group (one GEMM each, one gradient partial each): fixed, so
-// the summation order is too.
+// Samples per gradient group: fixed, so the summation order is too.
 constexpr int kGroupSize = 8;
 
 // Sum in 16 interleaved lanes (a vector register's worth), then the lanes in
@@ -54,7 +53,7 @@ void Conv2d::Initialize(Pcg32* rng) {
   for (int i = 0; i < g_.out_channels; ++i) b[i] = rng->Uniform(-bound, bound);
 }
 
-void Conv2d::Im2Col(const float* sample, float* col, int ld) const {
+void Conv2d::Im2Col(const float* sample, float* col) const {
   const int k = g_.kernel;
   const int oh = g_.out_height();
   const int ow = g_.out_width();
@@ -64,7 +63,7 @@ void Conv2d::Im2Col(const float* sample, float* col, int ld) const {
     const float* src = sample + static_cast<size_t>(c) * plane;
     for (int ki = 0; ki < k; ++ki) {
       for (int kj = 0; kj < k; ++kj) {
-        float* dst = col + static_cast<size_t>((c * k + ki) * k + kj) * ld;
+        float* dst = col + static_cast<size_t>((c * k + ki) * k + kj) * oh * ow;
         for (int oy = 0; oy < oh; ++oy) {
           const int iy = oy * g_.stride - g_.padding + ki;
           float* d = dst + static_cast<size_t>(oy) * ow;
@@ -90,7 +89,7 @@ void Conv2d::Im2Col(const float* sample, float* col, int ld) const {
   }
 }
 
-void Conv2d::Col2Im(const float* col, int ld, float* sample) const {
+void Conv2d::Col2Im(const float* col, float* sample) const {
   const int k = g_.kernel;
   const int oh = g_.out_height();
   const int ow = g_.out_width();
@@ -101,7 +100,7 @@ void Conv2d::Col2Im(const float* col, int ld, float* sample) const {
     float* dst = sample + static_cast<size_t>(c) * plane;
     for (int ki = 0; ki < k; ++ki) {
       for (int kj = 0; kj < k; ++kj) {
-        const float* src = col + static_cast<size_t>((c * k + ki) * k + kj) * ld;
+        const float* src = col + static_cast<size_t>((c * k + ki) * k + kj) * oh * ow;
         for (int oy = 0; oy < oh; ++oy) {
           const int iy = oy * g_.stride - g_.padding + ki;
           if (iy < 0 || iy >= g_.in_height) continue;
@@ -130,30 +129,20 @@ void Conv2d::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
   }
   const int rows = patch_size();
   const int p = pixels();
-  const int oc_count = g_.out_channels;
-  const size_t col_group = static_cast<size_t>(rows) * p * kGroupSize;
-  const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
-  col_.resize(col_group * groups);
+  const size_t col_size = static_cast<size_t>(rows) * p;
+  col_.resize(col_size * in.batch);
   const float* w = params_->values() + weight_offset_;
   const float* b = params_->values() + bias_offset_;
-  ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-    for (int64_t group = group_begin; group < group_end; ++group) {
-      const int first = static_cast<int>(group) * kGroupSize;
-      const int count = std::min(in.batch, first + kGroupSize) - first;
-      const int ld = count * p;
-      float* col = col_.data() + col_group * group;
-      // Per sample: y [oc, P] = W [oc, rows] * col_j [rows, P] + bias, the
-      // output written in place (a wider GEMM is no faster here, and would
-      // need a copy to reorder its output).
-      for (int j = 0; j < count; ++j) {
-        Im2Col(in.row(first + j), col + static_cast<size_t>(j) * p, ld);
-        float* y = out->row(first + j);
-        for (int oc = 0; oc < oc_count; ++oc) {
-          std::fill(y + static_cast<size_t>(oc) * p, y + static_cast<size_t>(oc + 1) * p, b[oc]);
-        }
-        GemmSerial(false, false, oc_count, p, rows, 1.0f, w, rows,
-                   col + static_cast<size_t>(j) * p, ld, 1.0f, y, p);
+  ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      float* col = col_.data() + col_size * n;
+      Im2Col(in.row(static_cast<int>(n)), col);
+      float* y = out->row(static_cast<int>(n));
+      for (int oc = 0; oc < g_.out_channels; ++oc) {
+        std::fill(y + static_cast<size_t>(oc) * p, y + static_cast<size_t>(oc + 1) * p, b[oc]);
       }
+      // y [oc, P] = W [oc, rows] * col [rows, P] + bias
+      GemmSerial(false, false, g_.out_channels, p, rows, 1.0f, w, rows, col, p, 1.0f, y, p);
     }
   });
 }
@@ -184,37 +173,28 @@ void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
   if (direct_) {
     BackwardDirect(in, grad_out, grad_in);
   } else {
-    const size_t col_group = static_cast<size_t>(rows) * p * kGroupSize;
-    const size_t out_group = static_cast<size_t>(oc_count) * p * kGroupSize;
-    group_out_.resize(out_group * groups);
-    if (grad_in != nullptr) grad_col_.resize(col_group * groups);
+    const size_t col_size = static_cast<size_t>(rows) * p;
+    if (grad_in != nullptr) grad_col_.resize(col_size * groups);
     const float* w = params_->values() + weight_offset_;
     ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
       for (int64_t group = group_begin; group < group_end; ++group) {
         float* dw = partials_.data() + part_size * group;
         float* db = dw + w_size;
         const int first = static_cast<int>(group) * kGroupSize;
-        const int count = std::min(in.batch, first + kGroupSize) - first;
-        const int ld = count * p;
-        // dY of the group, [oc, count * P], in the forward scratch.
-        float* dy = group_out_.data() + out_group * group;
-        for (int j = 0; j < count; ++j) {
-          const float* src = grad_out.row(first + j);
+        const int last = std::min(in.batch, first + kGroupSize);
+        for (int n = first; n < last; ++n) {
+          const float* dy = grad_out.row(n);
+          const float* col = col_.data() + col_size * n;
+          // dW [oc, rows] += dY [oc, P] * col^T [P, rows]
+          GemmSerial(false, true, oc_count, rows, p, 1.0f, dy, p, col, p, 1.0f, dw, rows);
           for (int oc = 0; oc < oc_count; ++oc) {
-            std::copy(src + static_cast<size_t>(oc) * p, src + static_cast<size_t>(oc + 1) * p,
-                      dy + static_cast<size_t>(oc) * ld + static_cast<size_t>(j) * p);
+            db[oc] += Sum(dy + static_cast<size_t>(oc) * p, p);
           }
-        }
-        const float* col = col_.data() + col_group * group;
-        // dW [oc, rows] = dY [oc, count * P] * col^T [count * P, rows]
-        GemmSerial(false, true, oc_count, rows, ld, 1.0f, dy, ld, col, ld, 0.0f, dw, rows);
-        for (int oc = 0; oc < oc_count; ++oc) db[oc] = Sum(dy + static_cast<size_t>(oc) * ld, ld);
-        if (grad_in != nullptr) {
-          // dcol [rows, count * P] = W^T [rows, oc] * dY [oc, count * P]
-          float* dcol = grad_col_.data() + col_group * group;
-          GemmSerial(true, false, rows, ld, oc_count, 1.0f, w, rows, dy, ld, 0.0f, dcol, ld);
-          for (int j = 0; j < count; ++j) {
-            Col2Im(dcol + static_cast<size_t>(j) * p, ld, grad_in->row(first + j));
+          if (grad_in != nullptr) {
+            // dcol [rows, P] = W^T [rows, oc] * dY [oc, P]
+            float* dcol = grad_col_.data() + col_size * group;
+            GemmSerial(true, false, rows, p, oc_count, 1.0f, w, rows, dy, p, 0.0f, dcol, p);
+            Col2Im(dcol, grad_in->row(n));
           }
         }
       }

@@ -2,15 +2,17 @@
 // kernel, stride, zero padding). Weight is [out_channels, in_channels, k, k],
 // bias [out_channels].
 //
-// Samples are taken in fixed groups of kGroupSize, spread over
-// ComputePool(). A group's im2col columns sit side by side ([C*k*k] rows of
-// group * OH*OW columns), so forward, weight gradient and input gradient are
-// one wide GEMM per group instead of one narrow GEMM per sample. A
-// single-channel, stride-1, unpadded convolution (the first layer of an
-// image model, where im2col's inner dimension would be k*k) uses the direct
-// kernels of conv2d_direct.h instead. The backward pass sums the weight and
-// bias gradients per group and then adds the groups in order, so the result
-// does not depend on the thread count.
+// Computed per sample as im2col + GEMM (wider GEMMs over several samples'
+// columns side by side measured slower here: strided columns cost more in
+// im2col and packing than the wider product saves). A single-channel,
+// stride-1, unpadded convolution (the first layer of an image model, where
+// im2col's inner dimension would be only k*k) uses the direct kernels of
+// conv2d_direct.h instead.
+//
+// Samples are spread over ComputePool(): the forward pass writes each
+// sample's output straight from its GEMM; the backward pass sums the weight
+// and bias gradients per fixed group of samples and then adds the groups in
+// order, so the result does not depend on the thread count.
 #pragma once
 
 #include <string>
@@ -48,11 +50,10 @@ class Conv2d : public Layer {
  private:
   int patch_size() const { return g_.in_channels * g_.kernel * g_.kernel; }
   int pixels() const { return g_.out_height() * g_.out_width(); }
-  // col [C*k*k, OH*OW] with row stride ld: column p holds the input patch
-  // of output pixel p.
-  void Im2Col(const float* sample, float* col, int ld) const;
-  // Writes the input-shaped sample as the sum of col's patches (row stride ld).
-  void Col2Im(const float* col, int ld, float* sample) const;
+  // col [C*k*k, OH*OW]: column p holds the input patch of output pixel p.
+  void Im2Col(const float* sample, float* col) const;
+  // Adds col [C*k*k, OH*OW] back onto a zeroed input-shaped sample.
+  void Col2Im(const float* col, float* sample) const;
   void ForwardDirect(const Tensor& in, Tensor* out);
   void BackwardDirect(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
 
@@ -60,11 +61,10 @@ class Conv2d : public Layer {
   ParameterBuffer* params_;
   size_t weight_offset_;
   size_t bias_offset_;
-  bool direct_;                   // single channel, stride 1, no padding
-  std::vector<float> col_;        // per group: [C*k*k][group * OH*OW], kept for Backward
-  std::vector<float> group_out_;  // per group: [out_channels][group * OH*OW] scratch
-  std::vector<float> partials_;   // per sample group: weight gradient, then bias gradient
-  std::vector<float> grad_col_;   // per group: [C*k*k][group * OH*OW] scratch
+  bool direct_;                  // single channel, stride 1, no padding
+  std::vector<float> col_;       // [N][C*k*k][OH*OW], kept from Forward for Backward
+  std::vector<float> partials_;  // per sample group: weight gradient, then bias gradient
+  std::vector<float> grad_col_;  // per sample group: [C*k*k, OH*OW] scratch
 };
 
 }  // namespace jobctl::trainer
