@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "trainer/layers/conv2d_direct.h"
+#include "trainer/layers/im2col_avx512.h"
 #include "trainer/tensor/blas.h"
 #include "trainer/tensor/thread_pool.h"
 
@@ -59,6 +60,9 @@ void Conv2d::Im2Col(const float* sample, float* col) const {
   const int ow = g_.out_width();
   const int plane = g_.in_height * g_.in_width;
   const bool plain = g_.stride == 1 && g_.padding == 0;
+  if (plain && Im2ColPlainAvx512({g_.in_channels, g_.in_height, g_.in_width, k}, sample, col)) {
+    return;
+  }
   for (int c = 0; c < g_.in_channels; ++c) {
     const float* src = sample + static_cast<size_t>(c) * plane;
     for (int ki = 0; ki < k; ++ki) {
@@ -95,6 +99,9 @@ void Conv2d::Col2Im(const float* col, float* sample) const {
   const int ow = g_.out_width();
   const int plane = g_.in_height * g_.in_width;
   const bool plain = g_.stride == 1 && g_.padding == 0;
+  if (plain && Col2ImPlainAvx512({g_.in_channels, g_.in_height, g_.in_width, k}, col, sample)) {
+    return;
+  }
   std::fill(sample, sample + in_features(), 0.0f);
   for (int c = 0; c < g_.in_channels; ++c) {
     float* dst = sample + static_cast<size_t>(c) * plane;

@@ -52,7 +52,7 @@ class Conv2d : public Layer {
   int pixels() const { return g_.out_height() * g_.out_width(); }
   // col [C*k*k, OH*OW]: column p holds the input patch of output pixel p.
   void Im2Col(const float* sample, float* col) const;
-  // Adds col [C*k*k, OH*OW] back onto a zeroed input-shaped sample.
+  // Writes the input-shaped sample as the sum of col [C*k*k, OH*OW]'s patches.
   void Col2Im(const float* col, float* sample) const;
   void ForwardDirect(const Tensor& in, Tensor* out);
   void BackwardDirect(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
