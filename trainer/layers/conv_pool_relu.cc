@@ -1,0 +1,266 @@
+#include "trainer/layers/conv_pool_relu.h"
+
+// GCC 12 reports the undefined pass-through operands inside some AVX-512
+// intrinsics (_mm512_max_ps, _mm512_cvtepu8_epi32) as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "trainer/tensor/thread_pool.h"
+
+namespace jobctl::trainer {
+namespace {
+
+// Samples per gradient group: fixed, so the summation order is too.
+constexpr int kGroupSize = 8;
+constexpr uint8_t kCut = 4;
+
+bool HasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+void PoolRowsPortable(const float* t, const float* u, int ow, float* out, uint8_t* codes) {
+  for (int ox = 0; ox < ow; ++ox) {
+    const float v[4] = {t[2 * ox], t[2 * ox + 1], u[2 * ox], u[2 * ox + 1]};
+    int best = 0;
+    for (int i = 1; i < 4; ++i) {
+      if (v[i] > v[best]) best = i;
+    }
+    const bool keep = v[best] > 0.0f;
+    out[ox] = keep ? v[best] : 0.0f;
+    codes[ox] = keep ? static_cast<uint8_t>(best) : kCut;
+  }
+}
+
+void UnpoolRowsPortable(const float* g, const uint8_t* codes, int ow, float* dt, float* du) {
+  for (int ox = 0; ox < ow; ++ox) {
+    const int code = codes[ox];
+    dt[2 * ox] = code == 0 ? g[ox] : 0.0f;
+    dt[2 * ox + 1] = code == 1 ? g[ox] : 0.0f;
+    du[2 * ox] = code == 2 ? g[ox] : 0.0f;
+    du[2 * ox + 1] = code == 3 ? g[ox] : 0.0f;
+  }
+}
+
+// 16 windows per step: even and odd columns separated with permutes.
+struct Permutes {
+  __m512i even, odd, lo, hi;
+};
+
+__attribute__((target("avx512f"))) Permutes MakePermutes() {
+  return {_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+          _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31),
+          _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),
+          _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)};
+}
+
+inline __mmask16 Mask(int lanes) {
+  return static_cast<__mmask16>(lanes >= 16 ? 0xFFFFu : (1u << std::max(lanes, 0)) - 1u);
+}
+
+__attribute__((target("avx512f"))) void PoolRowsAvx512(const Permutes& p, const float* t,
+                                                       const float* u, int ow, float* out,
+                                                       uint8_t* codes) {
+  for (int ox = 0; ox < ow; ox += 16) {
+    const int lanes = std::min(16, ow - ox);
+    const __mmask16 mask = Mask(lanes);
+    const __mmask16 mask_lo = Mask(2 * lanes);
+    const __mmask16 mask_hi = Mask(2 * lanes - 16);
+    const __m512 t0 = _mm512_maskz_loadu_ps(mask_lo, t + 2 * ox);
+    const __m512 t1 = _mm512_maskz_loadu_ps(mask_hi, t + 2 * ox + 16);
+    const __m512 u0 = _mm512_maskz_loadu_ps(mask_lo, u + 2 * ox);
+    const __m512 u1 = _mm512_maskz_loadu_ps(mask_hi, u + 2 * ox + 16);
+    const __m512 a = _mm512_permutex2var_ps(t0, p.even, t1);
+    const __m512 b = _mm512_permutex2var_ps(t0, p.odd, t1);
+    const __m512 c = _mm512_permutex2var_ps(u0, p.even, u1);
+    const __m512 d = _mm512_permutex2var_ps(u0, p.odd, u1);
+    const __m512 m = _mm512_max_ps(_mm512_max_ps(a, b), _mm512_max_ps(c, d));
+    __m512i code = _mm512_set1_epi32(3);
+    code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ), _mm512_set1_epi32(2));
+    code = _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ), _mm512_set1_epi32(1));
+    code =
+        _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ), _mm512_setzero_si512());
+    const __mmask16 keep = _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ);
+    code = _mm512_mask_mov_epi32(_mm512_set1_epi32(kCut), keep, code);
+    _mm512_mask_storeu_ps(out + ox, mask, _mm512_maskz_mov_ps(keep, m));
+    _mm512_mask_cvtepi32_storeu_epi8(codes + ox, mask, code);
+  }
+}
+
+__attribute__((target("avx512f"))) void UnpoolRowsAvx512(const Permutes& p, const float* g,
+                                                         const uint8_t* codes, int ow, float* dt,
+                                                         float* du) {
+  for (int ox = 0; ox < ow; ox += 16) {
+    const int lanes = std::min(16, ow - ox);
+    const __mmask16 mask = Mask(lanes);
+    const __mmask16 mask_lo = Mask(2 * lanes);
+    const __mmask16 mask_hi = Mask(2 * lanes - 16);
+    const __m512 gv = _mm512_maskz_loadu_ps(mask, g + ox);
+    alignas(16) uint8_t bytes[16] = {};
+    std::copy(codes + ox, codes + ox + lanes, bytes);
+    const __m512i code =
+        _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(bytes)));
+    __m512 s[4];
+    for (int i = 0; i < 4; ++i) {
+      s[i] = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(code, _mm512_set1_epi32(i)), gv);
+    }
+    _mm512_mask_storeu_ps(dt + 2 * ox, mask_lo, _mm512_permutex2var_ps(s[0], p.lo, s[1]));
+    _mm512_mask_storeu_ps(dt + 2 * ox + 16, mask_hi, _mm512_permutex2var_ps(s[0], p.hi, s[1]));
+    _mm512_mask_storeu_ps(du + 2 * ox, mask_lo, _mm512_permutex2var_ps(s[2], p.lo, s[3]));
+    _mm512_mask_storeu_ps(du + 2 * ox + 16, mask_hi, _mm512_permutex2var_ps(s[2], p.hi, s[3]));
+  }
+}
+
+__attribute__((target("avx512f"))) void PoolAvx512(const float* conv, int channels, int height,
+                                                   int width, float* out, uint8_t* codes) {
+  const Permutes p = MakePermutes();
+  const int oh = height / 2;
+  const int ow = width / 2;
+  for (int c = 0; c < channels; ++c) {
+    for (int oy = 0; oy < oh; ++oy) {
+      const float* t = conv + (static_cast<long>(c) * height + 2 * oy) * width;
+      const long o = (static_cast<long>(c) * oh + oy) * ow;
+      PoolRowsAvx512(p, t, t + width, ow, out + o, codes + o);
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void UnpoolAvx512(const float* grad_out, const uint8_t* codes,
+                                                     int channels, int height, int width,
+                                                     float* grad_conv) {
+  const Permutes p = MakePermutes();
+  const int oh = height / 2;
+  const int ow = width / 2;
+  for (int c = 0; c < channels; ++c) {
+    float* plane = grad_conv + static_cast<long>(c) * height * width;
+    for (int oy = 0; oy < oh; ++oy) {
+      float* t = plane + static_cast<long>(2 * oy) * width;
+      const long o = (static_cast<long>(c) * oh + oy) * ow;
+      UnpoolRowsAvx512(p, grad_out + o, codes + o, ow, t, t + width);
+      if (width % 2 != 0) t[width - 1] = t[2 * width - 1] = 0.0f;
+    }
+    if (height % 2 != 0) std::fill(plane + (height - 1L) * width, plane + height * width, 0.0f);
+  }
+}
+
+}  // namespace
+
+void PoolReLUForward(const float* conv, int channels, int height, int width, float* out,
+                     uint8_t* codes) {
+  if (HasAvx512()) {
+    PoolAvx512(conv, channels, height, width, out, codes);
+    return;
+  }
+  const int oh = height / 2;
+  const int ow = width / 2;
+  for (int c = 0; c < channels; ++c) {
+    for (int oy = 0; oy < oh; ++oy) {
+      const float* t = conv + (static_cast<long>(c) * height + 2 * oy) * width;
+      const long o = (static_cast<long>(c) * oh + oy) * ow;
+      PoolRowsPortable(t, t + width, ow, out + o, codes + o);
+    }
+  }
+}
+
+void PoolReLUBackward(const float* grad_out, const uint8_t* codes, int channels, int height,
+                      int width, float* grad_conv) {
+  if (HasAvx512()) {
+    UnpoolAvx512(grad_out, codes, channels, height, width, grad_conv);
+    return;
+  }
+  const int oh = height / 2;
+  const int ow = width / 2;
+  for (int c = 0; c < channels; ++c) {
+    float* plane = grad_conv + static_cast<long>(c) * height * width;
+    for (int oy = 0; oy < oh; ++oy) {
+      float* t = plane + static_cast<long>(2 * oy) * width;
+      const long o = (static_cast<long>(c) * oh + oy) * ow;
+      UnpoolRowsPortable(grad_out + o, codes + o, ow, t, t + width);
+      if (width % 2 != 0) t[width - 1] = t[2 * width - 1] = 0.0f;
+    }
+    if (height % 2 != 0) std::fill(plane + (height - 1L) * width, plane + height * width, 0.0f);
+  }
+}
+
+ConvPoolReLU::ConvPoolReLU(int height, int width, int out_channels, int kernel,
+                           const std::string& prefix, ParameterBuffer* params)
+    : plane_{height, width, kernel}, channels_(out_channels), params_(params) {
+  weight_offset_ = params->Reserve(prefix + ".weight", {out_channels, 1, kernel, kernel});
+  bias_offset_ = params->Reserve(prefix + ".bias", {out_channels});
+}
+
+std::string ConvPoolReLU::Describe() const {
+  return "Conv2d(1, " + std::to_string(channels_) +
+         ", kernel_size=" + std::to_string(plane_.kernel) + "), ReLU(), MaxPool2d(kernel_size=2)";
+}
+
+void ConvPoolReLU::Initialize(Pcg32* rng) {
+  const int fan_in = plane_.kernel * plane_.kernel;
+  const float bound = 1.0f / std::sqrt(static_cast<float>(fan_in));
+  float* w = params_->values() + weight_offset_;
+  for (int i = 0; i < channels_ * fan_in; ++i) w[i] = rng->Uniform(-bound, bound);
+  float* b = params_->values() + bias_offset_;
+  for (int i = 0; i < channels_; ++i) b[i] = rng->Uniform(-bound, bound);
+}
+
+void ConvPoolReLU::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
+  const int of = out_features();
+  out->Resize(in.batch, of);
+  codes_.resize(static_cast<size_t>(in.batch) * of);
+  const float* w = params_->values() + weight_offset_;
+  const float* b = params_->values() + bias_offset_;
+  ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> wide(static_cast<size_t>(plane_.span()));
+    std::vector<float> conv(static_cast<size_t>(channels_) * plane_.pixels());
+    for (int64_t n = begin; n < end; ++n) {
+      DirectConvForward(plane_, channels_, in.row(static_cast<int>(n)), w, b, wide.data(),
+                        conv.data());
+      PoolReLUForward(conv.data(), channels_, plane_.out_height(), plane_.out_width(),
+                      out->row(static_cast<int>(n)), codes_.data() + static_cast<size_t>(n) * of);
+    }
+  });
+}
+
+void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& grad_out,
+                            Tensor* grad_in) {
+  const int of = out_features();
+  const size_t w_size = static_cast<size_t>(channels_) * plane_.kernel * plane_.kernel;
+  const size_t part_size = w_size + channels_;
+  const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
+  partials_.assign(part_size * groups, 0.0f);
+  if (grad_in != nullptr) grad_in->Resize(in.batch, in_features());
+  const float* w = params_->values() + weight_offset_;
+  ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
+    std::vector<float> wide(static_cast<size_t>(plane_.span()));
+    std::vector<float> grad_conv(static_cast<size_t>(channels_) * plane_.pixels());
+    for (int64_t group = group_begin; group < group_end; ++group) {
+      float* dw = partials_.data() + part_size * group;
+      const int first = static_cast<int>(group) * kGroupSize;
+      const int last = std::min(in.batch, first + kGroupSize);
+      for (int n = first; n < last; ++n) {
+        PoolReLUBackward(grad_out.row(n), codes_.data() + static_cast<size_t>(n) * of, channels_,
+                         plane_.out_height(), plane_.out_width(), grad_conv.data());
+        DirectConvWeightGrad(plane_, channels_, in.row(n), grad_conv.data(), wide.data(), dw,
+                             dw + w_size);
+        if (grad_in != nullptr) {
+          DirectConvInputGrad(plane_, channels_, w, grad_conv.data(), wide.data(), grad_in->row(n));
+        }
+      }
+    }
+  });
+  float* dw = params_->grads() + weight_offset_;
+  float* db = params_->grads() + bias_offset_;
+  std::copy(partials_.begin(), partials_.begin() + static_cast<long>(w_size), dw);
+  std::copy(partials_.begin() + static_cast<long>(w_size),
+            partials_.begin() + static_cast<long>(part_size), db);
+  for (int group = 1; group < groups; ++group) {
+    const float* part = partials_.data() + part_size * group;
+    for (size_t i = 0; i < w_size; ++i) dw[i] += part[i];
+    for (int c = 0; c < channels_; ++c) db[c] += part[w_size + c];
+  }
+}
+
+}  // namespace jobctl::trainer
