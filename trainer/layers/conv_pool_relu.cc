@@ -61,6 +61,15 @@ inline __mmask16 Mask(int lanes) {
   return static_cast<__mmask16>(lanes >= 16 ? 0xFFFFu : (1u << std::max(lanes, 0)) - 1u);
 }
 
+// Fixed-order sum of the 16 lanes.
+__attribute__((target("avx512f"))) float ReduceAvx512(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
 __attribute__((target("avx512f"))) void PoolRowsAvx512(const Permutes& p, const float* t,
                                                        const float* u, int ow, float* out,
                                                        uint8_t* codes) {
@@ -143,6 +152,67 @@ __attribute__((target("avx512f"))) void UnpoolAvx512(const float* grad_out, cons
       if (width % 2 != 0) t[width - 1] = t[2 * width - 1] = 0.0f;
     }
     if (height % 2 != 0) std::fill(plane + (height - 1L) * width, plane + height * width, 0.0f);
+  }
+}
+
+// The weight and bias gradients straight from the pooled gradient and the
+// window codes, 16 pooled outputs per step: the input is split into its
+// (k+1)^2 stride-2 phase planes, plane (a, b) holding input (2py+a, 2px+b),
+// so the window position s = (dy, dx) and tap (i, j) read plane
+// (dy+i, dx+j) at the pooled index.
+template <int k>
+__attribute__((target("avx512f"))) void PooledWeightGradAvx512(const PlaneGeometry& g, int channels,
+                                                               const float* in, const float* grad,
+                                                               const uint8_t* codes, float* planes,
+                                                               float* dw, float* db) {
+  constexpr int span = k + 1;
+  constexpr int taps = k * k;
+  const int ph = g.out_height() / 2;
+  const int pw = g.out_width() / 2;
+  const int pooled = ph * pw;
+  for (int a = 0; a < span; ++a) {
+    for (int b = 0; b < span; ++b) {
+      float* plane = planes + static_cast<long>(a * span + b) * pooled;
+      for (int py = 0; py < ph; ++py) {
+        const float* src = in + static_cast<long>(2 * py + a) * g.width + b;
+        for (int px = 0; px < pw; ++px) plane[py * pw + px] = src[2 * px];
+      }
+    }
+  }
+  for (int c = 0; c < channels; ++c) {
+    const float* gc = grad + static_cast<long>(c) * pooled;
+    const uint8_t* cc = codes + static_cast<long>(c) * pooled;
+    __m512 acc[taps];
+    for (int t = 0; t < taps; ++t) acc[t] = _mm512_setzero_ps();
+    __m512 acc_b = _mm512_setzero_ps();
+    for (int o = 0; o < pooled; o += 16) {
+      const int lanes = std::min(16, pooled - o);
+      const __mmask16 mask = Mask(lanes);
+      const __m512 gv = _mm512_maskz_loadu_ps(mask, gc + o);
+      alignas(16) uint8_t bytes[16] = {};
+      std::copy(cc + o, cc + o + lanes, bytes);
+      const __m512i code =
+          _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(bytes)));
+      acc_b = _mm512_add_ps(
+          acc_b, _mm512_maskz_mov_ps(_mm512_cmplt_epi32_mask(code, _mm512_set1_epi32(kCut)), gv));
+      __m512 pv[span * span];
+      for (int q = 0; q < span * span; ++q) {
+        pv[q] = _mm512_maskz_loadu_ps(mask, planes + static_cast<long>(q) * pooled + o);
+      }
+      for (int s = 0; s < 4; ++s) {
+        const __m512 gs =
+            _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(code, _mm512_set1_epi32(s)), gv);
+        const int dy = s / 2;
+        const int dx = s % 2;
+        for (int i = 0; i < k; ++i) {
+          for (int j = 0; j < k; ++j) {
+            acc[i * k + j] = _mm512_fmadd_ps(gs, pv[(dy + i) * span + dx + j], acc[i * k + j]);
+          }
+        }
+      }
+    }
+    db[c] += ReduceAvx512(acc_b);
+    for (int t = 0; t < taps; ++t) dw[static_cast<long>(c) * taps + t] += ReduceAvx512(acc[t]);
   }
 }
 
@@ -233,20 +303,30 @@ void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tenso
   partials_.assign(part_size * groups, 0.0f);
   if (grad_in != nullptr) grad_in->Resize(in.batch, in_features());
   const float* w = params_->values() + weight_offset_;
+  // The pooled path needs AVX-512, a 3x3 kernel and no input gradient.
+  const bool pooled_path = HasAvx512() && plane_.kernel == 3 && grad_in == nullptr;
+  const int span = plane_.kernel + 1;
   ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
     std::vector<float> wide(static_cast<size_t>(plane_.span()));
-    std::vector<float> grad_conv(static_cast<size_t>(channels_) * plane_.pixels());
+    std::vector<float> scratch(pooled_path ? static_cast<size_t>(span) * span * of / channels_
+                                           : static_cast<size_t>(channels_) * plane_.pixels());
     for (int64_t group = group_begin; group < group_end; ++group) {
       float* dw = partials_.data() + part_size * group;
       const int first = static_cast<int>(group) * kGroupSize;
       const int last = std::min(in.batch, first + kGroupSize);
       for (int n = first; n < last; ++n) {
-        PoolReLUBackward(grad_out.row(n), codes_.data() + static_cast<size_t>(n) * of, channels_,
-                         plane_.out_height(), plane_.out_width(), grad_conv.data());
-        DirectConvWeightGrad(plane_, channels_, in.row(n), grad_conv.data(), wide.data(), dw,
+        const uint8_t* codes = codes_.data() + static_cast<size_t>(n) * of;
+        if (pooled_path) {
+          PooledWeightGradAvx512<3>(plane_, channels_, in.row(n), grad_out.row(n), codes,
+                                    scratch.data(), dw, dw + w_size);
+          continue;
+        }
+        PoolReLUBackward(grad_out.row(n), codes, channels_, plane_.out_height(), plane_.out_width(),
+                         scratch.data());
+        DirectConvWeightGrad(plane_, channels_, in.row(n), scratch.data(), wide.data(), dw,
                              dw + w_size);
         if (grad_in != nullptr) {
-          DirectConvInputGrad(plane_, channels_, w, grad_conv.data(), wide.data(), grad_in->row(n));
+          DirectConvInputGrad(plane_, channels_, w, scratch.data(), wide.data(), grad_in->row(n));
         }
       }
     }

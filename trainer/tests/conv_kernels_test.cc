@@ -11,7 +11,9 @@
 
 #include "trainer/layers/conv2d.h"
 #include "trainer/layers/conv2d_direct.h"
+#include "trainer/layers/conv_pool_relu.h"
 #include "trainer/layers/max_pool2d.h"
+#include "trainer/layers/relu.h"
 #include "trainer/tensor/parameter_buffer.h"
 #include "trainer/tensor/rng.h"
 #include "trainer/tensor/tensor.h"
@@ -229,6 +231,91 @@ TEST(ConvKernelsTest, MaxPoolBackwardMatchesLoops) {
       }
     }
   }
+}
+
+// The fused first block against Conv2d, MaxPool2d and ReLU run one after the
+// other (the CNN's former layers), with the same parameters: outputs, both
+// parameter gradients, and the input gradient when one is asked for.
+TEST(ConvKernelsTest, FusedConvPoolReLUMatchesTheSeparateLayers) {
+  Pcg32 rng(500, 1);
+  struct Shape {
+    int height, width, channels, kernel;
+  };
+  for (Shape s : {Shape{28, 28, 32, 3}, Shape{9, 12, 3, 3}, Shape{12, 41, 5, 3}, Shape{10, 9, 4, 2},
+                  Shape{7, 7, 2, 1}}) {
+    SCOPED_TRACE(std::to_string(s.height) + "x" + std::to_string(s.width) + " k " +
+                 std::to_string(s.kernel));
+    ParameterBuffer fused_params;
+    ConvPoolReLU fused(s.height, s.width, s.channels, s.kernel, "layers.0", &fused_params);
+    fused_params.Finalize();
+    ParameterBuffer params;
+    ConvGeometry g{1, s.height, s.width, s.channels, s.kernel, 1, 0};
+    Conv2d conv(g, "layers.0", &params);
+    params.Finalize();
+    Pcg32 init(501, 2);
+    fused.Initialize(&init);
+    Pcg32 init_again(501, 2);
+    conv.Initialize(&init_again);
+    ASSERT_EQ(fused_params.size(), params.size());
+    MaxPool2d pool(s.channels, g.out_height(), g.out_width(), 2);
+    ReLU relu(pool.out_features());
+    ASSERT_EQ(fused.out_features(), relu.out_features());
+    for (int batch : {1, 11}) {
+      Tensor x;
+      x.Resize(batch, fused.in_features());
+      for (float& v : x.data) v = rng.Uniform(-1.0f, 1.0f);
+      Tensor y;
+      fused.Forward(x, &y, true);
+      Tensor c;
+      Tensor p;
+      Tensor r;
+      conv.Forward(x, &c, true);
+      pool.Forward(c, &p, true);
+      relu.Forward(p, &r, true);
+      for (size_t i = 0; i < r.size(); ++i) ASSERT_NEAR(y.data[i], r.data[i], 1e-5) << i;
+      Tensor dy;
+      dy.Resize(batch, fused.out_features());
+      for (float& v : dy.data) v = rng.Uniform(-1.0f, 1.0f);
+      Tensor dp;
+      Tensor dc;
+      Tensor dx;
+      relu.Backward(p, r, dy, &dp);
+      pool.Backward(c, p, dp, &dc);
+      conv.Backward(x, c, dc, &dx);
+      for (bool with_input_gradient : {false, true}) {
+        Tensor fused_dx;
+        fused.Backward(x, y, dy, with_input_gradient ? &fused_dx : nullptr);
+        for (size_t i = 0; i < params.size(); ++i) {
+          ASSERT_NEAR(fused_params.grads()[i], params.grads()[i],
+                      1e-4 * (1.0 + std::fabs(params.grads()[i])))
+              << "parameter gradient " << i;
+        }
+        if (!with_input_gradient) continue;
+        for (size_t i = 0; i < dx.size(); ++i) {
+          ASSERT_NEAR(fused_dx.data[i], dx.data[i], 1e-5) << "input gradient " << i;
+        }
+      }
+    }
+  }
+}
+
+// Pooling codes: the first maximum in scan order, 4 where ReLU cuts.
+TEST(ConvKernelsTest, PoolReLUCodesPickTheFirstMaximum) {
+  // One channel, 2x4 input: windows {1, 1; 0, 1} and {-1, -2; -3, -1}.
+  const float conv[8] = {1.0f, 1.0f, -1.0f, -2.0f, 0.0f, 1.0f, -3.0f, -1.0f};
+  float out[2];
+  uint8_t codes[2];
+  PoolReLUForward(conv, 1, 2, 4, out, codes);
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(codes[0], 0);
+  EXPECT_EQ(out[1], 0.0f);
+  EXPECT_EQ(codes[1], 4);
+  const float g[2] = {2.0f, 3.0f};
+  float grad_conv[8];
+  std::fill(grad_conv, grad_conv + 8, 9.0f);
+  PoolReLUBackward(g, codes, 1, 2, 4, grad_conv);
+  const float want[8] = {2.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(grad_conv[i], want[i]) << i;
 }
 
 }  // namespace
