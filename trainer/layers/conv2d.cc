@@ -137,12 +137,15 @@ void Conv2d::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
   const int rows = patch_size();
   const int p = pixels();
   const size_t col_size = static_cast<size_t>(rows) * p;
-  col_.resize(col_size * in.batch);
   const float* w = params_->values() + weight_offset_;
   const float* b = params_->values() + bias_offset_;
   ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
+    // One sample's columns at a time, in a per-thread buffer that stays in
+    // cache; Backward builds them again rather than reading a batch's worth
+    // back from memory.
+    std::vector<float> col_buffer(col_size);
+    float* col = col_buffer.data();
     for (int64_t n = begin; n < end; ++n) {
-      float* col = col_.data() + col_size * n;
       Im2Col(in.row(static_cast<int>(n)), col);
       float* y = out->row(static_cast<int>(n));
       for (int oc = 0; oc < g_.out_channels; ++oc) {
@@ -181,9 +184,11 @@ void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
     BackwardDirect(in, grad_out, grad_in);
   } else {
     const size_t col_size = static_cast<size_t>(rows) * p;
-    if (grad_in != nullptr) grad_col_.resize(col_size * groups);
     const float* w = params_->values() + weight_offset_;
     ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
+      std::vector<float> col_buffer(col_size);
+      std::vector<float> grad_col_buffer(grad_in != nullptr ? col_size : 0);
+      float* col = col_buffer.data();
       for (int64_t group = group_begin; group < group_end; ++group) {
         float* dw = partials_.data() + part_size * group;
         float* db = dw + w_size;
@@ -191,7 +196,7 @@ void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
         const int last = std::min(in.batch, first + kGroupSize);
         for (int n = first; n < last; ++n) {
           const float* dy = grad_out.row(n);
-          const float* col = col_.data() + col_size * n;
+          Im2Col(in.row(n), col);
           // dW [oc, rows] += dY [oc, P] * col^T [P, rows]
           GemmSerial(false, true, oc_count, rows, p, 1.0f, dy, p, col, p, 1.0f, dw, rows);
           for (int oc = 0; oc < oc_count; ++oc) {
@@ -199,7 +204,7 @@ void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
           }
           if (grad_in != nullptr) {
             // dcol [rows, P] = W^T [rows, oc] * dY [oc, P]
-            float* dcol = grad_col_.data() + col_size * group;
+            float* dcol = grad_col_buffer.data();
             GemmSerial(true, false, rows, p, oc_count, 1.0f, w, rows, dy, p, 0.0f, dcol, p);
             Col2Im(dcol, grad_in->row(n));
           }

@@ -3,8 +3,10 @@
 // bias [out_channels].
 //
 // Computed per sample as im2col + GEMM (wider GEMMs over several samples'
-// columns side by side measured slower here: strided columns cost more in
-// im2col and packing than the wider product saves). A single-channel,
+// columns side by side measured no faster here). A sample's im2col columns
+// live in a per-thread buffer that stays in cache; Backward builds them again
+// instead of keeping a batch's worth (9 MB for the CNN's second layer) that
+// would go through memory twice. A single-channel,
 // stride-1, unpadded convolution (the first layer of an image model, where
 // im2col's inner dimension would be only k*k) uses the direct kernels of
 // conv2d_direct.h instead.
@@ -62,9 +64,7 @@ class Conv2d : public Layer {
   size_t weight_offset_;
   size_t bias_offset_;
   bool direct_;                  // single channel, stride 1, no padding
-  std::vector<float> col_;       // [N][C*k*k][OH*OW], kept from Forward for Backward
   std::vector<float> partials_;  // per sample group: weight gradient, then bias gradient
-  std::vector<float> grad_col_;  // per sample group: [C*k*k, OH*OW] scratch
 };
 
 }  // namespace jobctl::trainer
