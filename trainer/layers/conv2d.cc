@@ -7,6 +7,7 @@
 #include "trainer/layers/im2col_avx512.h"
 #include "trainer/tensor/blas.h"
 #include "trainer/tensor/thread_pool.h"
+#include "trainer/tensor/thread_scratch.h"
 
 namespace jobctl::trainer {
 namespace {
@@ -143,8 +144,7 @@ void Conv2d::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
     // One sample's columns at a time, in a per-thread buffer that stays in
     // cache; Backward builds them again rather than reading a batch's worth
     // back from memory.
-    std::vector<float> col_buffer(col_size);
-    float* col = col_buffer.data();
+    float* col = ThreadScratch(0, col_size);
     for (int64_t n = begin; n < end; ++n) {
       Im2Col(in.row(static_cast<int>(n)), col);
       float* y = out->row(static_cast<int>(n));
@@ -162,9 +162,9 @@ void Conv2d::ForwardDirect(const Tensor& in, Tensor* out) {
   const float* w = params_->values() + weight_offset_;
   const float* b = params_->values() + bias_offset_;
   ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> wide(static_cast<size_t>(plane.span()));
+    float* wide = ThreadScratch(2, static_cast<size_t>(plane.span()));
     for (int64_t n = begin; n < end; ++n) {
-      DirectConvForward(plane, g_.out_channels, in.row(static_cast<int>(n)), w, b, wide.data(),
+      DirectConvForward(plane, g_.out_channels, in.row(static_cast<int>(n)), w, b, wide,
                         out->row(static_cast<int>(n)));
     }
   });
@@ -186,9 +186,8 @@ void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
     const size_t col_size = static_cast<size_t>(rows) * p;
     const float* w = params_->values() + weight_offset_;
     ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-      std::vector<float> col_buffer(col_size);
-      std::vector<float> grad_col_buffer(grad_in != nullptr ? col_size : 0);
-      float* col = col_buffer.data();
+      float* col = ThreadScratch(0, col_size);
+      float* dcol = grad_in != nullptr ? ThreadScratch(1, col_size) : nullptr;
       for (int64_t group = group_begin; group < group_end; ++group) {
         float* dw = partials_.data() + part_size * group;
         float* db = dw + w_size;
@@ -204,7 +203,6 @@ void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
           }
           if (grad_in != nullptr) {
             // dcol [rows, P] = W^T [rows, oc] * dY [oc, P]
-            float* dcol = grad_col_buffer.data();
             GemmSerial(true, false, rows, p, oc_count, 1.0f, w, rows, dy, p, 0.0f, dcol, p);
             Col2Im(dcol, grad_in->row(n));
           }
@@ -232,16 +230,15 @@ void Conv2d::BackwardDirect(const Tensor& in, const Tensor& grad_out, Tensor* gr
   const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
   const float* w = params_->values() + weight_offset_;
   ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-    std::vector<float> wide(static_cast<size_t>(plane.span()));
+    float* wide = ThreadScratch(2, static_cast<size_t>(plane.span()));
     for (int64_t group = group_begin; group < group_end; ++group) {
       float* dw = partials_.data() + part_size * group;
       const int first = static_cast<int>(group) * kGroupSize;
       const int last = std::min(in.batch, first + kGroupSize);
       for (int n = first; n < last; ++n) {
-        DirectConvWeightGrad(plane, oc_count, in.row(n), grad_out.row(n), wide.data(), dw,
-                             dw + w_size);
+        DirectConvWeightGrad(plane, oc_count, in.row(n), grad_out.row(n), wide, dw, dw + w_size);
         if (grad_in != nullptr) {
-          DirectConvInputGrad(plane, oc_count, w, grad_out.row(n), wide.data(), grad_in->row(n));
+          DirectConvInputGrad(plane, oc_count, w, grad_out.row(n), wide, grad_in->row(n));
         }
       }
     }

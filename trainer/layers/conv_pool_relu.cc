@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "trainer/tensor/thread_pool.h"
+#include "trainer/tensor/thread_scratch.h"
 
 namespace jobctl::trainer {
 namespace {
@@ -283,12 +284,11 @@ void ConvPoolReLU::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
   const float* w = params_->values() + weight_offset_;
   const float* b = params_->values() + bias_offset_;
   ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> wide(static_cast<size_t>(plane_.span()));
-    std::vector<float> conv(static_cast<size_t>(channels_) * plane_.pixels());
+    float* wide = ThreadScratch(2, static_cast<size_t>(plane_.span()));
+    float* conv = ThreadScratch(3, static_cast<size_t>(channels_) * plane_.pixels());
     for (int64_t n = begin; n < end; ++n) {
-      DirectConvForward(plane_, channels_, in.row(static_cast<int>(n)), w, b, wide.data(),
-                        conv.data());
-      PoolReLUForward(conv.data(), channels_, plane_.out_height(), plane_.out_width(),
+      DirectConvForward(plane_, channels_, in.row(static_cast<int>(n)), w, b, wide, conv);
+      PoolReLUForward(conv, channels_, plane_.out_height(), plane_.out_width(),
                       out->row(static_cast<int>(n)), codes_.data() + static_cast<size_t>(n) * of);
     }
   });
@@ -307,9 +307,10 @@ void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tenso
   const bool pooled_path = HasAvx512() && plane_.kernel == 3 && grad_in == nullptr;
   const int span = plane_.kernel + 1;
   ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-    std::vector<float> wide(static_cast<size_t>(plane_.span()));
-    std::vector<float> scratch(pooled_path ? static_cast<size_t>(span) * span * of / channels_
-                                           : static_cast<size_t>(channels_) * plane_.pixels());
+    float* wide = ThreadScratch(2, static_cast<size_t>(plane_.span()));
+    float* scratch =
+        ThreadScratch(3, pooled_path ? static_cast<size_t>(span) * span * of / channels_
+                                     : static_cast<size_t>(channels_) * plane_.pixels());
     for (int64_t group = group_begin; group < group_end; ++group) {
       float* dw = partials_.data() + part_size * group;
       const int first = static_cast<int>(group) * kGroupSize;
@@ -317,16 +318,15 @@ void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tenso
       for (int n = first; n < last; ++n) {
         const uint8_t* codes = codes_.data() + static_cast<size_t>(n) * of;
         if (pooled_path) {
-          PooledWeightGradAvx512<3>(plane_, channels_, in.row(n), grad_out.row(n), codes,
-                                    scratch.data(), dw, dw + w_size);
+          PooledWeightGradAvx512<3>(plane_, channels_, in.row(n), grad_out.row(n), codes, scratch,
+                                    dw, dw + w_size);
           continue;
         }
         PoolReLUBackward(grad_out.row(n), codes, channels_, plane_.out_height(), plane_.out_width(),
-                         scratch.data());
-        DirectConvWeightGrad(plane_, channels_, in.row(n), scratch.data(), wide.data(), dw,
-                             dw + w_size);
+                         scratch);
+        DirectConvWeightGrad(plane_, channels_, in.row(n), scratch, wide, dw, dw + w_size);
         if (grad_in != nullptr) {
-          DirectConvInputGrad(plane_, channels_, w, scratch.data(), wide.data(), grad_in->row(n));
+          DirectConvInputGrad(plane_, channels_, w, scratch, wide, grad_in->row(n));
         }
       }
     }
