@@ -15,6 +15,11 @@ namespace {
 // Samples per gradient group: fixed, so the summation order is too.
 constexpr int kGroupSize = 8;
 
+// ThreadScratch slots (ConvPoolReLU uses the next one).
+constexpr int kColSlot = 0;
+constexpr int kGradColSlot = 1;
+constexpr int kWideSlot = 2;
+
 // Sum in 16 interleaved lanes (a vector register's worth), then the lanes in
 // order: a fixed order that the compiler can vectorise.
 float Sum(const float* x, int count) {
@@ -129,120 +134,99 @@ void Conv2d::Col2Im(const float* col, float* sample) const {
   }
 }
 
-void Conv2d::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
-  out->Resize(in.batch, out_features());
+void Conv2d::ForwardSample(const float* in, float* out) const {
+  const float* w = params_->values() + weight_offset_;
+  const float* b = params_->values() + bias_offset_;
   if (direct_) {
-    ForwardDirect(in, out);
+    const PlaneGeometry plane{g_.in_height, g_.in_width, g_.kernel};
+    DirectConvForward(plane, g_.out_channels, in, w, b,
+                      ThreadScratch(kWideSlot, static_cast<size_t>(plane.span())), out);
+    return;
+  }
+  const int rows = patch_size();
+  const int p = pixels();
+  // The sample's columns live in a per-thread buffer that stays in cache;
+  // BackwardSample builds them again rather than reading a batch's worth
+  // back from memory.
+  float* col = ThreadScratch(kColSlot, static_cast<size_t>(rows) * p);
+  Im2Col(in, col);
+  for (int oc = 0; oc < g_.out_channels; ++oc) {
+    std::fill(out + static_cast<size_t>(oc) * p, out + static_cast<size_t>(oc + 1) * p, b[oc]);
+  }
+  // y [oc, P] = W [oc, rows] * col [rows, P] + bias
+  GemmSerial(false, false, g_.out_channels, p, rows, 1.0f, w, rows, col, p, 1.0f, out, p);
+}
+
+void Conv2d::BackwardSample(const float* in, const float* grad_out, float* dw, float* db,
+                            float* grad_in) const {
+  const float* w = params_->values() + weight_offset_;
+  const int oc_count = g_.out_channels;
+  if (direct_) {
+    const PlaneGeometry plane{g_.in_height, g_.in_width, g_.kernel};
+    float* wide = ThreadScratch(kWideSlot, static_cast<size_t>(plane.span()));
+    DirectConvWeightGrad(plane, oc_count, in, grad_out, wide, dw, db);
+    if (grad_in != nullptr) DirectConvInputGrad(plane, oc_count, w, grad_out, wide, grad_in);
     return;
   }
   const int rows = patch_size();
   const int p = pixels();
   const size_t col_size = static_cast<size_t>(rows) * p;
-  const float* w = params_->values() + weight_offset_;
-  const float* b = params_->values() + bias_offset_;
-  ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
-    // One sample's columns at a time, in a per-thread buffer that stays in
-    // cache; Backward builds them again rather than reading a batch's worth
-    // back from memory.
-    float* col = ThreadScratch(0, col_size);
-    for (int64_t n = begin; n < end; ++n) {
-      Im2Col(in.row(static_cast<int>(n)), col);
-      float* y = out->row(static_cast<int>(n));
-      for (int oc = 0; oc < g_.out_channels; ++oc) {
-        std::fill(y + static_cast<size_t>(oc) * p, y + static_cast<size_t>(oc + 1) * p, b[oc]);
-      }
-      // y [oc, P] = W [oc, rows] * col [rows, P] + bias
-      GemmSerial(false, false, g_.out_channels, p, rows, 1.0f, w, rows, col, p, 1.0f, y, p);
-    }
-  });
+  float* col = ThreadScratch(kColSlot, col_size);
+  Im2Col(in, col);
+  // dW [oc, rows] += dY [oc, P] * col^T [P, rows]
+  GemmSerial(false, true, oc_count, rows, p, 1.0f, grad_out, p, col, p, 1.0f, dw, rows);
+  for (int oc = 0; oc < oc_count; ++oc) db[oc] += Sum(grad_out + static_cast<size_t>(oc) * p, p);
+  if (grad_in != nullptr) {
+    // dcol [rows, P] = W^T [rows, oc] * dY [oc, P]
+    float* dcol = ThreadScratch(kGradColSlot, col_size);
+    GemmSerial(true, false, rows, p, oc_count, 1.0f, w, rows, grad_out, p, 0.0f, dcol, p);
+    Col2Im(dcol, grad_in);
+  }
 }
 
-void Conv2d::ForwardDirect(const Tensor& in, Tensor* out) {
-  const PlaneGeometry plane{g_.in_height, g_.in_width, g_.kernel};
-  const float* w = params_->values() + weight_offset_;
-  const float* b = params_->values() + bias_offset_;
+void Conv2d::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
+  out->Resize(in.batch, out_features());
   ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
-    float* wide = ThreadScratch(2, static_cast<size_t>(plane.span()));
     for (int64_t n = begin; n < end; ++n) {
-      DirectConvForward(plane, g_.out_channels, in.row(static_cast<int>(n)), w, b, wide,
-                        out->row(static_cast<int>(n)));
+      ForwardSample(in.row(static_cast<int>(n)), out->row(static_cast<int>(n)));
     }
   });
 }
 
 void Conv2d::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& grad_out,
                       Tensor* grad_in) {
-  const int rows = patch_size();
-  const int p = pixels();
-  const int oc_count = g_.out_channels;
-  const size_t w_size = static_cast<size_t>(oc_count) * rows;
-  const size_t part_size = w_size + oc_count;
+  const size_t w_size = static_cast<size_t>(g_.out_channels) * patch_size();
+  const size_t part_size = w_size + g_.out_channels;
   const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
   partials_.assign(part_size * groups, 0.0f);
   if (grad_in != nullptr) grad_in->Resize(in.batch, in_features());
-  if (direct_) {
-    BackwardDirect(in, grad_out, grad_in);
-  } else {
-    const size_t col_size = static_cast<size_t>(rows) * p;
-    const float* w = params_->values() + weight_offset_;
-    ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-      float* col = ThreadScratch(0, col_size);
-      float* dcol = grad_in != nullptr ? ThreadScratch(1, col_size) : nullptr;
-      for (int64_t group = group_begin; group < group_end; ++group) {
-        float* dw = partials_.data() + part_size * group;
-        float* db = dw + w_size;
-        const int first = static_cast<int>(group) * kGroupSize;
-        const int last = std::min(in.batch, first + kGroupSize);
-        for (int n = first; n < last; ++n) {
-          const float* dy = grad_out.row(n);
-          Im2Col(in.row(n), col);
-          // dW [oc, rows] += dY [oc, P] * col^T [P, rows]
-          GemmSerial(false, true, oc_count, rows, p, 1.0f, dy, p, col, p, 1.0f, dw, rows);
-          for (int oc = 0; oc < oc_count; ++oc) {
-            db[oc] += Sum(dy + static_cast<size_t>(oc) * p, p);
-          }
-          if (grad_in != nullptr) {
-            // dcol [rows, P] = W^T [rows, oc] * dY [oc, P]
-            GemmSerial(true, false, rows, p, oc_count, 1.0f, w, rows, dy, p, 0.0f, dcol, p);
-            Col2Im(dcol, grad_in->row(n));
-          }
-        }
-      }
-    });
-  }
-  float* dw = params_->grads() + weight_offset_;
-  float* db = params_->grads() + bias_offset_;
-  std::copy(partials_.begin(), partials_.begin() + static_cast<long>(w_size), dw);
-  std::copy(partials_.begin() + static_cast<long>(w_size),
-            partials_.begin() + static_cast<long>(part_size), db);
-  for (int group = 1; group < groups; ++group) {
-    const float* part = partials_.data() + part_size * group;
-    for (size_t i = 0; i < w_size; ++i) dw[i] += part[i];
-    for (int oc = 0; oc < oc_count; ++oc) db[oc] += part[w_size + oc];
-  }
-}
-
-void Conv2d::BackwardDirect(const Tensor& in, const Tensor& grad_out, Tensor* grad_in) {
-  const PlaneGeometry plane{g_.in_height, g_.in_width, g_.kernel};
-  const int oc_count = g_.out_channels;
-  const size_t w_size = static_cast<size_t>(oc_count) * patch_size();
-  const size_t part_size = w_size + oc_count;
-  const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
-  const float* w = params_->values() + weight_offset_;
   ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-    float* wide = ThreadScratch(2, static_cast<size_t>(plane.span()));
     for (int64_t group = group_begin; group < group_end; ++group) {
       float* dw = partials_.data() + part_size * group;
       const int first = static_cast<int>(group) * kGroupSize;
       const int last = std::min(in.batch, first + kGroupSize);
       for (int n = first; n < last; ++n) {
-        DirectConvWeightGrad(plane, oc_count, in.row(n), grad_out.row(n), wide, dw, dw + w_size);
-        if (grad_in != nullptr) {
-          DirectConvInputGrad(plane, oc_count, w, grad_out.row(n), wide, grad_in->row(n));
-        }
+        BackwardSample(in.row(n), grad_out.row(n), dw, dw + w_size,
+                       grad_in != nullptr ? grad_in->row(n) : nullptr);
       }
     }
   });
+  AddPartials(partials_, groups, params_->grads() + weight_offset_,
+              params_->grads() + bias_offset_);
+}
+
+void Conv2d::AddPartials(const std::vector<float>& partials, int groups, float* dw,
+                         float* db) const {
+  const size_t w_size = static_cast<size_t>(g_.out_channels) * patch_size();
+  const size_t part_size = w_size + g_.out_channels;
+  std::copy(partials.begin(), partials.begin() + static_cast<long>(w_size), dw);
+  std::copy(partials.begin() + static_cast<long>(w_size),
+            partials.begin() + static_cast<long>(part_size), db);
+  for (int group = 1; group < groups; ++group) {
+    const float* part = partials.data() + part_size * group;
+    for (size_t i = 0; i < w_size; ++i) dw[i] += part[i];
+    for (int oc = 0; oc < g_.out_channels; ++oc) db[oc] += part[w_size + oc];
+  }
 }
 
 }  // namespace jobctl::trainer

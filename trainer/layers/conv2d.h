@@ -49,6 +49,20 @@ class Conv2d : public Layer {
                 Tensor* grad_in) override;
   void Initialize(Pcg32* rng) override;
 
+  // One sample, for layers that fuse the convolution with what follows:
+  // out [oc][OH*OW] = convolution of in [C][H][W] + bias.
+  void ForwardSample(const float* in, float* out) const;
+  // One sample: adds its weight and bias gradients to dw [oc][C*k*k] and
+  // db [oc]; writes its input gradient when grad_in is not null.
+  void BackwardSample(const float* in, const float* grad_out, float* dw, float* db,
+                      float* grad_in) const;
+  // Sums per-group partials (weight gradient then bias gradient, groups in
+  // order) into dw and db, overwriting them.
+  void AddPartials(const std::vector<float>& partials, int groups, float* dw, float* db) const;
+  const ConvGeometry& geometry() const { return g_; }
+  size_t weight_offset() const { return weight_offset_; }
+  size_t bias_offset() const { return bias_offset_; }
+
  private:
   int patch_size() const { return g_.in_channels * g_.kernel * g_.kernel; }
   int pixels() const { return g_.out_height() * g_.out_width(); }
@@ -56,8 +70,6 @@ class Conv2d : public Layer {
   void Im2Col(const float* sample, float* col) const;
   // Writes the input-shaped sample as the sum of col [C*k*k, OH*OW]'s patches.
   void Col2Im(const float* col, float* sample) const;
-  void ForwardDirect(const Tensor& in, Tensor* out);
-  void BackwardDirect(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
 
   ConvGeometry g_;
   ParameterBuffer* params_;

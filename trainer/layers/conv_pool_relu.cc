@@ -6,8 +6,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
 
+#include "trainer/layers/conv2d_direct.h"
 #include "trainer/tensor/thread_pool.h"
 #include "trainer/tensor/thread_scratch.h"
 
@@ -17,6 +17,8 @@ namespace {
 // Samples per gradient group: fixed, so the summation order is too.
 constexpr int kGroupSize = 8;
 constexpr uint8_t kCut = 4;
+// ThreadScratch slot of the convolution output (Conv2d uses the ones below).
+constexpr int kScratchSlot = 3;
 
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
@@ -256,39 +258,24 @@ void PoolReLUBackward(const float* grad_out, const uint8_t* codes, int channels,
   }
 }
 
-ConvPoolReLU::ConvPoolReLU(int height, int width, int out_channels, int kernel,
-                           const std::string& prefix, ParameterBuffer* params)
-    : plane_{height, width, kernel}, channels_(out_channels), params_(params) {
-  weight_offset_ = params->Reserve(prefix + ".weight", {out_channels, 1, kernel, kernel});
-  bias_offset_ = params->Reserve(prefix + ".bias", {out_channels});
-}
+ConvPoolReLU::ConvPoolReLU(const ConvGeometry& geometry, const std::string& prefix,
+                           ParameterBuffer* params)
+    : conv_(geometry, prefix, params), params_(params) {}
 
 std::string ConvPoolReLU::Describe() const {
-  return "Conv2d(1, " + std::to_string(channels_) +
-         ", kernel_size=" + std::to_string(plane_.kernel) + "), ReLU(), MaxPool2d(kernel_size=2)";
-}
-
-void ConvPoolReLU::Initialize(Pcg32* rng) {
-  const int fan_in = plane_.kernel * plane_.kernel;
-  const float bound = 1.0f / std::sqrt(static_cast<float>(fan_in));
-  float* w = params_->values() + weight_offset_;
-  for (int i = 0; i < channels_ * fan_in; ++i) w[i] = rng->Uniform(-bound, bound);
-  float* b = params_->values() + bias_offset_;
-  for (int i = 0; i < channels_; ++i) b[i] = rng->Uniform(-bound, bound);
+  return conv_.Describe() + ", ReLU(), MaxPool2d(kernel_size=2)";
 }
 
 void ConvPoolReLU::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
+  const ConvGeometry& g = conv_.geometry();
   const int of = out_features();
   out->Resize(in.batch, of);
   codes_.resize(static_cast<size_t>(in.batch) * of);
-  const float* w = params_->values() + weight_offset_;
-  const float* b = params_->values() + bias_offset_;
   ParallelFor(in.batch, 1, 1, [&](int64_t begin, int64_t end) {
-    float* wide = ThreadScratch(2, static_cast<size_t>(plane_.span()));
-    float* conv = ThreadScratch(3, static_cast<size_t>(channels_) * plane_.pixels());
+    float* conv = ThreadScratch(kScratchSlot, static_cast<size_t>(conv_.out_features()));
     for (int64_t n = begin; n < end; ++n) {
-      DirectConvForward(plane_, channels_, in.row(static_cast<int>(n)), w, b, wide, conv);
-      PoolReLUForward(conv, channels_, plane_.out_height(), plane_.out_width(),
+      conv_.ForwardSample(in.row(static_cast<int>(n)), conv);
+      PoolReLUForward(conv, g.out_channels, g.out_height(), g.out_width(),
                       out->row(static_cast<int>(n)), codes_.data() + static_cast<size_t>(n) * of);
     }
   });
@@ -296,21 +283,23 @@ void ConvPoolReLU::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
 
 void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& grad_out,
                             Tensor* grad_in) {
+  const ConvGeometry& g = conv_.geometry();
   const int of = out_features();
-  const size_t w_size = static_cast<size_t>(channels_) * plane_.kernel * plane_.kernel;
-  const size_t part_size = w_size + channels_;
+  const size_t w_size = static_cast<size_t>(g.out_channels) * g.in_channels * g.kernel * g.kernel;
+  const size_t part_size = w_size + g.out_channels;
   const int groups = (in.batch + kGroupSize - 1) / kGroupSize;
   partials_.assign(part_size * groups, 0.0f);
   if (grad_in != nullptr) grad_in->Resize(in.batch, in_features());
-  const float* w = params_->values() + weight_offset_;
-  // The pooled path needs AVX-512, a 3x3 kernel and no input gradient.
-  const bool pooled_path = HasAvx512() && plane_.kernel == 3 && grad_in == nullptr;
-  const int span = plane_.kernel + 1;
+  // The pooled path: the first layer's shape, AVX-512, no input gradient.
+  const bool pooled_path = HasAvx512() && g.in_channels == 1 && g.kernel == 3 && g.stride == 1 &&
+                           g.padding == 0 && grad_in == nullptr;
+  const PlaneGeometry plane{g.in_height, g.in_width, g.kernel};
+  const int span = g.kernel + 1;
+  const size_t scratch_size =
+      pooled_path ? static_cast<size_t>(span) * span * pooled_height() * pooled_width()
+                  : static_cast<size_t>(conv_.out_features());
   ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-    float* wide = ThreadScratch(2, static_cast<size_t>(plane_.span()));
-    float* scratch =
-        ThreadScratch(3, pooled_path ? static_cast<size_t>(span) * span * of / channels_
-                                     : static_cast<size_t>(channels_) * plane_.pixels());
+    float* scratch = ThreadScratch(kScratchSlot, scratch_size);
     for (int64_t group = group_begin; group < group_end; ++group) {
       float* dw = partials_.data() + part_size * group;
       const int first = static_cast<int>(group) * kGroupSize;
@@ -318,29 +307,19 @@ void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tenso
       for (int n = first; n < last; ++n) {
         const uint8_t* codes = codes_.data() + static_cast<size_t>(n) * of;
         if (pooled_path) {
-          PooledWeightGradAvx512<3>(plane_, channels_, in.row(n), grad_out.row(n), codes, scratch,
-                                    dw, dw + w_size);
+          PooledWeightGradAvx512<3>(plane, g.out_channels, in.row(n), grad_out.row(n), codes,
+                                    scratch, dw, dw + w_size);
           continue;
         }
-        PoolReLUBackward(grad_out.row(n), codes, channels_, plane_.out_height(), plane_.out_width(),
+        PoolReLUBackward(grad_out.row(n), codes, g.out_channels, g.out_height(), g.out_width(),
                          scratch);
-        DirectConvWeightGrad(plane_, channels_, in.row(n), scratch, wide, dw, dw + w_size);
-        if (grad_in != nullptr) {
-          DirectConvInputGrad(plane_, channels_, w, scratch, wide, grad_in->row(n));
-        }
+        conv_.BackwardSample(in.row(n), scratch, dw, dw + w_size,
+                             grad_in != nullptr ? grad_in->row(n) : nullptr);
       }
     }
   });
-  float* dw = params_->grads() + weight_offset_;
-  float* db = params_->grads() + bias_offset_;
-  std::copy(partials_.begin(), partials_.begin() + static_cast<long>(w_size), dw);
-  std::copy(partials_.begin() + static_cast<long>(w_size),
-            partials_.begin() + static_cast<long>(part_size), db);
-  for (int group = 1; group < groups; ++group) {
-    const float* part = partials_.data() + part_size * group;
-    for (size_t i = 0; i < w_size; ++i) dw[i] += part[i];
-    for (int c = 0; c < channels_; ++c) db[c] += part[w_size + c];
-  }
+  conv_.AddPartials(partials_, groups, params_->grads() + conv_.weight_offset(),
+                    params_->grads() + conv_.bias_offset());
 }
 
 }  // namespace jobctl::trainer

@@ -1,53 +1,53 @@
-// ConvPoolReLU: a single-channel, stride-1, unpadded Conv2d followed by
-// 2x2 max pooling and ReLU, as one layer: the first block of the CNN
-// (torch's Conv2d(1, C, k), ReLU, MaxPool2d(2); max pooling commutes with
-// ReLU, values and gradients alike, so pooling runs first and ReLU sees a
-// quarter of the values).
+// ConvPoolReLU: a Conv2d followed by 2x2 max pooling and ReLU, as one
+// layer: a block of the CNN (torch's Conv2d, ReLU, MaxPool2d(2); max pooling
+// commutes with ReLU, values and gradients alike, so pooling runs first and
+// ReLU sees a quarter of the values).
 //
 // Per sample, the convolution output goes to a per-thread scratch that stays
 // in cache and is pooled from there; only the pooled output and, per pooled
 // value, which of its window's four inputs won (or that ReLU cut it) are
 // kept for Backward. Backward rebuilds the sample's sparse output gradient
-// in scratch from those codes and runs the direct weight-gradient kernel on
-// it. The full-size convolution output and its gradient never go to memory.
+// in scratch from those codes and runs the convolution's backward on it; for
+// a single-channel 3x3 convolution with stride 1 and no padding (the first
+// layer) on AVX-512 it computes the weight gradient straight from the
+// pooled gradient instead. The full-size convolution output and its gradient
+// never go to memory.
 //
-// Parameters are those of the convolution ("<prefix>.weight" [C, 1, k, k],
-// "<prefix>.bias" [C]); the layer stands for three modules of torch's
-// Sequential. Gradients are summed per fixed group of samples and the groups
-// added in order, so results do not depend on the thread count.
+// Parameters are those of the convolution (Conv2d's names and layout); the
+// layer stands for three modules of torch's Sequential. Gradients are summed
+// per fixed group of samples and the groups added in order, so results do
+// not depend on the thread count.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "trainer/layers/conv2d_direct.h"
+#include "trainer/layers/conv2d.h"
 #include "trainer/layers/layer.h"
 
 namespace jobctl::trainer {
 
 class ConvPoolReLU : public Layer {
  public:
-  // Precondition: kernel <= height, width; out_channels >= 1.
-  ConvPoolReLU(int height, int width, int out_channels, int kernel, const std::string& prefix,
-               ParameterBuffer* params);
+  // Precondition: the geometry gives a positive output size.
+  ConvPoolReLU(const ConvGeometry& geometry, const std::string& prefix, ParameterBuffer* params);
 
   std::string Describe() const override;
-  int in_features() const override { return plane_.height * plane_.width; }
-  int out_features() const override { return channels_ * pooled_height() * pooled_width(); }
-  int pooled_height() const { return plane_.out_height() / 2; }
-  int pooled_width() const { return plane_.out_width() / 2; }
+  int in_features() const override { return conv_.in_features(); }
+  int out_features() const override {
+    return conv_.geometry().out_channels * pooled_height() * pooled_width();
+  }
+  int pooled_height() const { return conv_.geometry().out_height() / 2; }
+  int pooled_width() const { return conv_.geometry().out_width() / 2; }
   void Forward(const Tensor& in, Tensor* out, bool training) override;
   void Backward(const Tensor& in, const Tensor& out, const Tensor& grad_out,
                 Tensor* grad_in) override;
-  void Initialize(Pcg32* rng) override;
+  void Initialize(Pcg32* rng) override { conv_.Initialize(rng); }
 
  private:
-  PlaneGeometry plane_;
-  int channels_;
+  Conv2d conv_;
   ParameterBuffer* params_;
-  size_t weight_offset_;
-  size_t bias_offset_;
   std::vector<uint8_t> codes_;   // [N][out_features]: 0-3 window position, 4 cut by ReLU
   std::vector<float> partials_;  // per sample group: weight gradient, then bias gradient
 };

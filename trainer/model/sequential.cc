@@ -5,9 +5,7 @@
 #include "trainer/layers/conv2d.h"
 #include "trainer/layers/conv_pool_relu.h"
 #include "trainer/layers/dropout.h"
-#include "trainer/layers/flatten.h"
 #include "trainer/layers/linear.h"
-#include "trainer/layers/max_pool2d.h"
 #include "trainer/layers/relu.h"
 #include "trainer/layers/sigmoid.h"
 #include "trainer/layers/tanh.h"
@@ -50,21 +48,17 @@ Result<std::unique_ptr<Sequential>> Sequential::Build(const ModelSpec& spec,
     }
   };
   if (spec.kind == ModelKind::kCnn) {
-    // Max pooling runs before ReLU here (PyTorch's order is ReLU, MaxPool):
-    // max over a window commutes with ReLU, values and gradients alike (the
-    // first maximum of x is the first maximum of ReLU(x) when it is
-    // positive; otherwise ReLU passes no gradient either way), and ReLU then
-    // touches a quarter of the values. The two hold no parameters, so the
-    // parameter names stay those of PyTorch's order. The first block
-    // (torch's layers 0-2) is one fused layer that never stores the 26x26
-    // maps.
-    layers.push_back(std::make_unique<ConvPoolReLU>(28, 28, 32, 3, prefix(), params));
+    // Each block of torch's Conv2d, ReLU, MaxPool2d(2) (layers 0-2 and 3-5)
+    // is one fused layer, ConvPoolReLU, that pools each sample's convolution
+    // output while it is in cache (max pooling commutes with ReLU, so it
+    // pools first). Flatten (layer 6) is the identity on the trainer's flat
+    // rows and is left out. Parameter names stay those of torch's indices.
+    layers.push_back(
+        std::make_unique<ConvPoolReLU>(ConvGeometry{1, 28, 28, 32, 3, 1, 0}, prefix(), params));
     fused_extra += 2;
-    ConvGeometry conv2{32, 13, 13, 64, 3, 1, 0};
-    layers.push_back(std::make_unique<Conv2d>(conv2, prefix(), params));
-    layers.push_back(std::make_unique<MaxPool2d>(64, 11, 11, 2));
-    layers.push_back(std::make_unique<ReLU>(64 * 5 * 5));
-    layers.push_back(std::make_unique<Flatten>(1600));
+    layers.push_back(
+        std::make_unique<ConvPoolReLU>(ConvGeometry{32, 13, 13, 64, 3, 1, 0}, prefix(), params));
+    fused_extra += 3;
     layers.push_back(std::make_unique<Linear>(1600, 128, prefix(), params));
     layers.push_back(std::make_unique<ReLU>(128));
     add_dropout(128);

@@ -233,23 +233,22 @@ TEST(ConvKernelsTest, MaxPoolBackwardMatchesLoops) {
   }
 }
 
-// The fused first block against Conv2d, MaxPool2d and ReLU run one after the
+// The fused block against Conv2d, MaxPool2d and ReLU run one after the
 // other (the CNN's former layers), with the same parameters: outputs, both
 // parameter gradients, and the input gradient when one is asked for.
 TEST(ConvKernelsTest, FusedConvPoolReLUMatchesTheSeparateLayers) {
   Pcg32 rng(500, 1);
-  struct Shape {
-    int height, width, channels, kernel;
-  };
-  for (Shape s : {Shape{28, 28, 32, 3}, Shape{9, 12, 3, 3}, Shape{12, 41, 5, 3}, Shape{10, 9, 4, 2},
-                  Shape{7, 7, 2, 1}}) {
-    SCOPED_TRACE(std::to_string(s.height) + "x" + std::to_string(s.width) + " k " +
-                 std::to_string(s.kernel));
+  for (ConvGeometry g : {ConvGeometry{1, 28, 28, 32, 3, 1, 0}, ConvGeometry{1, 9, 12, 3, 3, 1, 0},
+                         ConvGeometry{1, 12, 41, 5, 3, 1, 0}, ConvGeometry{1, 10, 9, 4, 2, 1, 0},
+                         ConvGeometry{1, 7, 7, 2, 1, 1, 0}, ConvGeometry{32, 13, 13, 64, 3, 1, 0},
+                         ConvGeometry{3, 9, 10, 4, 3, 2, 1}, ConvGeometry{2, 8, 8, 3, 2, 1, 1}}) {
+    SCOPED_TRACE(std::to_string(g.in_channels) + "x" + std::to_string(g.in_height) + "x" +
+                 std::to_string(g.in_width) + " k " + std::to_string(g.kernel) + " stride " +
+                 std::to_string(g.stride) + " padding " + std::to_string(g.padding));
     ParameterBuffer fused_params;
-    ConvPoolReLU fused(s.height, s.width, s.channels, s.kernel, "layers.0", &fused_params);
+    ConvPoolReLU fused(g, "layers.0", &fused_params);
     fused_params.Finalize();
     ParameterBuffer params;
-    ConvGeometry g{1, s.height, s.width, s.channels, s.kernel, 1, 0};
     Conv2d conv(g, "layers.0", &params);
     params.Finalize();
     Pcg32 init(501, 2);
@@ -257,7 +256,7 @@ TEST(ConvKernelsTest, FusedConvPoolReLUMatchesTheSeparateLayers) {
     Pcg32 init_again(501, 2);
     conv.Initialize(&init_again);
     ASSERT_EQ(fused_params.size(), params.size());
-    MaxPool2d pool(s.channels, g.out_height(), g.out_width(), 2);
+    MaxPool2d pool(g.out_channels, g.out_height(), g.out_width(), 2);
     ReLU relu(pool.out_features());
     ASSERT_EQ(fused.out_features(), relu.out_features());
     for (int batch : {1, 11}) {
