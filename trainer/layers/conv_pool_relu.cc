@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "trainer/layers/conv2d_direct.h"
+#include "trainer/layers/sparse_conv_backward.h"
 #include "trainer/tensor/thread_pool.h"
 #include "trainer/tensor/thread_scratch.h"
 
@@ -17,8 +18,11 @@ namespace {
 // Samples per gradient group: fixed, so the summation order is too.
 constexpr int kGroupSize = 8;
 constexpr uint8_t kCut = 4;
-// ThreadScratch slot of the convolution output (Conv2d uses the ones below).
+// ThreadScratch slots (Conv2d uses 0-2).
 constexpr int kScratchSlot = 3;
+constexpr int kInputSlot = 4;
+constexpr int kInputGradSlot = 5;
+constexpr int kWeightGradSlot = 6;
 
 bool HasAvx512() {
   static const bool has = __builtin_cpu_supports("avx512f");
@@ -295,26 +299,48 @@ void ConvPoolReLU::Backward(const Tensor& in, const Tensor& /*out*/, const Tenso
                            g.padding == 0 && grad_in == nullptr;
   const PlaneGeometry plane{g.in_height, g.in_width, g.kernel};
   const int span = g.kernel + 1;
-  const size_t scratch_size =
-      pooled_path ? static_cast<size_t>(span) * span * pooled_height() * pooled_width()
-                  : static_cast<size_t>(conv_.out_features());
+  const size_t scratch_size = static_cast<size_t>(span) * span * pooled_height() * pooled_width();
+  // Otherwise the sparse path, channels innermost (sparse_conv_backward.h).
+  const int taps = g.kernel * g.kernel;
+  const int in_pixels = g.in_height * g.in_width;
+  if (!pooled_path) {
+    weight_t_.resize(w_size);
+    const float* w = params_->values() + conv_.weight_offset();
+    for (int oc = 0; oc < g.out_channels; ++oc) {
+      const size_t offset = static_cast<size_t>(oc) * g.in_channels * taps;
+      Transpose(w + offset, g.in_channels, taps, weight_t_.data() + offset);
+    }
+  }
   ParallelFor(groups, 1, 1, [&](int64_t group_begin, int64_t group_end) {
-    float* scratch = ThreadScratch(kScratchSlot, scratch_size);
     for (int64_t group = group_begin; group < group_end; ++group) {
       float* dw = partials_.data() + part_size * group;
       const int first = static_cast<int>(group) * kGroupSize;
       const int last = std::min(in.batch, first + kGroupSize);
-      for (int n = first; n < last; ++n) {
-        const uint8_t* codes = codes_.data() + static_cast<size_t>(n) * of;
-        if (pooled_path) {
-          PooledWeightGradAvx512<3>(plane, g.out_channels, in.row(n), grad_out.row(n), codes,
-                                    scratch, dw, dw + w_size);
-          continue;
+      if (pooled_path) {
+        float* scratch = ThreadScratch(kScratchSlot, scratch_size);
+        for (int n = first; n < last; ++n) {
+          PooledWeightGradAvx512<3>(plane, g.out_channels, in.row(n), grad_out.row(n),
+                                    codes_.data() + static_cast<size_t>(n) * of, scratch, dw,
+                                    dw + w_size);
         }
-        PoolReLUBackward(grad_out.row(n), codes, g.out_channels, g.out_height(), g.out_width(),
-                         scratch);
-        conv_.BackwardSample(in.row(n), scratch, dw, dw + w_size,
-                             grad_in != nullptr ? grad_in->row(n) : nullptr);
+        continue;
+      }
+      const size_t hwc_size = static_cast<size_t>(in_pixels) * g.in_channels;
+      float* in_hwc = ThreadScratch(kInputSlot, hwc_size);
+      float* dx_hwc = grad_in != nullptr ? ThreadScratch(kInputGradSlot, hwc_size) : nullptr;
+      float* dw_t = ThreadScratch(kWeightGradSlot, w_size);
+      std::fill(dw_t, dw_t + w_size, 0.0f);
+      for (int n = first; n < last; ++n) {
+        Transpose(in.row(n), g.in_channels, in_pixels, in_hwc);
+        if (dx_hwc != nullptr) std::fill(dx_hwc, dx_hwc + hwc_size, 0.0f);
+        SparseConvBackward(g, codes_.data() + static_cast<size_t>(n) * of, grad_out.row(n),
+                           pooled_height(), pooled_width(), in_hwc, weight_t_.data(), dw_t,
+                           dw + w_size, dx_hwc);
+        if (dx_hwc != nullptr) Transpose(dx_hwc, in_pixels, g.in_channels, grad_in->row(n));
+      }
+      for (int oc = 0; oc < g.out_channels; ++oc) {
+        const size_t offset = static_cast<size_t>(oc) * g.in_channels * taps;
+        Transpose(dw_t + offset, taps, g.in_channels, dw + offset);
       }
     }
   });

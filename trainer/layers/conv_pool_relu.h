@@ -6,12 +6,13 @@
 // Per sample, the convolution output goes to a per-thread scratch that stays
 // in cache and is pooled from there; only the pooled output and, per pooled
 // value, which of its window's four inputs won (or that ReLU cut it) are
-// kept for Backward. Backward rebuilds the sample's sparse output gradient
-// in scratch from those codes and runs the convolution's backward on it; for
-// a single-channel 3x3 convolution with stride 1 and no padding (the first
-// layer) on AVX-512 it computes the weight gradient straight from the
-// pooled gradient instead. The full-size convolution output and its gradient
-// never go to memory.
+// kept for Backward. Backward visits only the winning pixels
+// (sparse_conv_backward.h): at most a quarter of a dense backward's work.
+// For a single-channel 3x3 convolution with stride 1 and no padding (the
+// first layer) on AVX-512 and without input gradient, it computes the weight
+// gradient from the pooled gradient over stride-2 phase planes of the input
+// instead. The full-size convolution output and its gradient never go to
+// memory.
 //
 // Parameters are those of the convolution (Conv2d's names and layout); the
 // layer stands for three modules of torch's Sequential. Gradients are summed
@@ -50,6 +51,7 @@ class ConvPoolReLU : public Layer {
   ParameterBuffer* params_;
   std::vector<uint8_t> codes_;   // [N][out_features]: 0-3 window position, 4 cut by ReLU
   std::vector<float> partials_;  // per sample group: weight gradient, then bias gradient
+  std::vector<float> weight_t_;  // the weights as [OC][k][k][C] for the sparse backward
 };
 
 // The kernels behind the layer, one sample, exposed for tests.

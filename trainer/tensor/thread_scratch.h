@@ -9,7 +9,7 @@
 
 namespace jobctl::trainer {
 
-constexpr int kThreadScratchSlots = 4;
+constexpr int kThreadScratchSlots = 8;
 
 // At least `count` floats, valid on this thread until its next call with the
 // same slot. Precondition: 0 <= slot < kThreadScratchSlots.

@@ -241,7 +241,8 @@ TEST(ConvKernelsTest, FusedConvPoolReLUMatchesTheSeparateLayers) {
   for (ConvGeometry g : {ConvGeometry{1, 28, 28, 32, 3, 1, 0}, ConvGeometry{1, 9, 12, 3, 3, 1, 0},
                          ConvGeometry{1, 12, 41, 5, 3, 1, 0}, ConvGeometry{1, 10, 9, 4, 2, 1, 0},
                          ConvGeometry{1, 7, 7, 2, 1, 1, 0}, ConvGeometry{32, 13, 13, 64, 3, 1, 0},
-                         ConvGeometry{3, 9, 10, 4, 3, 2, 1}, ConvGeometry{2, 8, 8, 3, 2, 1, 1}}) {
+                         ConvGeometry{3, 9, 10, 4, 3, 2, 1}, ConvGeometry{2, 8, 8, 3, 2, 1, 1},
+                         ConvGeometry{32, 9, 10, 5, 3, 2, 1}}) {
     SCOPED_TRACE(std::to_string(g.in_channels) + "x" + std::to_string(g.in_height) + "x" +
                  std::to_string(g.in_width) + " k " + std::to_string(g.kernel) + " stride " +
                  std::to_string(g.stride) + " padding " + std::to_string(g.padding));
