@@ -3,10 +3,9 @@
 #include <string>
 
 #include "trainer/layers/conv2d.h"
+#include "trainer/layers/conv_pool_relu.h"
 #include "trainer/layers/dropout.h"
-#include "trainer/layers/flatten.h"
 #include "trainer/layers/linear.h"
-#include "trainer/layers/max_pool2d.h"
 #include "trainer/layers/relu.h"
 #include "trainer/layers/sigmoid.h"
 #include "trainer/layers/tanh.h"
@@ -38,28 +37,28 @@ Result<std::unique_ptr<Sequential>> Sequential::Build(const ModelSpec& spec,
   std::unique_ptr<Sequential> model(new Sequential());
   auto& layers = model->layers_;
   ParameterBuffer* params = &model->params_;
-  auto prefix = [&layers] { return "layers." + std::to_string(layers.size()); };
+  // Modules of torch's Sequential that a fused layer stands for beyond one.
+  size_t fused_extra = 0;
+  auto prefix = [&layers, &fused_extra] {
+    return "layers." + std::to_string(layers.size() + fused_extra);
+  };
   auto add_dropout = [&](int features) {
     if (options.dropout > 0.0f) {
       layers.push_back(std::make_unique<Dropout>(features, options.dropout, dropout_rng));
     }
   };
   if (spec.kind == ModelKind::kCnn) {
-    ConvGeometry conv1{1, 28, 28, 32, 3, 1, 0};
-    // Max pooling runs before ReLU here (PyTorch's order is ReLU, MaxPool):
-    // max over a window commutes with ReLU, values and gradients alike (the
-    // first maximum of x is the first maximum of ReLU(x) when it is
-    // positive; otherwise ReLU passes no gradient either way), and ReLU then
-    // touches a quarter of the values. The two hold no parameters, so the
-    // parameter names stay those of PyTorch's order.
-    layers.push_back(std::make_unique<Conv2d>(conv1, prefix(), params));
-    layers.push_back(std::make_unique<MaxPool2d>(32, 26, 26, 2));
-    layers.push_back(std::make_unique<ReLU>(32 * 13 * 13));
-    ConvGeometry conv2{32, 13, 13, 64, 3, 1, 0};
-    layers.push_back(std::make_unique<Conv2d>(conv2, prefix(), params));
-    layers.push_back(std::make_unique<MaxPool2d>(64, 11, 11, 2));
-    layers.push_back(std::make_unique<ReLU>(64 * 5 * 5));
-    layers.push_back(std::make_unique<Flatten>(1600));
+    // Each block of torch's Conv2d, ReLU, MaxPool2d(2) (layers 0-2 and 3-5)
+    // is one fused layer, ConvPoolReLU, that pools each sample's convolution
+    // output while it is in cache (max pooling commutes with ReLU, so it
+    // pools first). Flatten (layer 6) is the identity on the trainer's flat
+    // rows and is left out. Parameter names stay those of torch's indices.
+    layers.push_back(
+        std::make_unique<ConvPoolReLU>(ConvGeometry{1, 28, 28, 32, 3, 1, 0}, prefix(), params));
+    fused_extra += 2;
+    layers.push_back(
+        std::make_unique<ConvPoolReLU>(ConvGeometry{32, 13, 13, 64, 3, 1, 0}, prefix(), params));
+    fused_extra += 3;
     layers.push_back(std::make_unique<Linear>(1600, 128, prefix(), params));
     layers.push_back(std::make_unique<ReLU>(128));
     add_dropout(128);

@@ -227,6 +227,35 @@ TEST_F(CliTest, TwoGlooRanksEqualOneRank) {
   EXPECT_LE(MaxAbsDiff(Out("one/model.safetensors"), Out("two0/model.safetensors")), 1e-5);
 }
 
+// The CNN's fused conv blocks sum gradients in fixed sample groups; two ranks
+// of 32 samples each must still match one rank of 64.
+TEST_F(CliTest, TwoGlooRanksEqualOneRankCnn) {
+#if !JOBCTL_TRAINER_HAVE_COMM
+  GTEST_SKIP() << "this build has no trainer/comm (Gloo communicator)";
+#endif
+  const std::string common = "--data mnist:" + kData +
+                             "/mnist --train-split 640 --model cnn"
+                             " --optimizer adam --lr 1e-3 --batch-size 64 --epochs 1"
+                             " --threads 1 --seed 3 ";
+  RunResult single = RunTrainer(common + "--outputs " + Out("cnn_one"));
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  const std::string env =
+      "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(FreePort());
+  std::string rank1 = "(" + env + " RANK=1 LOCAL_RANK=1 timeout 120 " + kBinary + " " + common +
+                      "--outputs " + Out("cnn_two1") + " > " + Out("cnn_rank1.log") +
+                      " 2>&1; echo $? > " + Out("cnn_rank1.rc") + ") &";
+  RunResult rank0 = RunTrainer(common + "--outputs " + Out("cnn_two0"),
+                               rank1 + " " + env + " RANK=0 LOCAL_RANK=0");
+  ASSERT_EQ(rank0.exit_code, 0) << rank0.output;
+  std::string rc;
+  for (int i = 0; i < 600 && rc.empty(); ++i) {  // rank 1 finishes with rank 0; bounded wait
+    std::ifstream(Out("cnn_rank1.rc")) >> rc;
+    if (rc.empty()) usleep(100'000);
+  }
+  EXPECT_EQ(rc, "0");
+  EXPECT_LE(MaxAbsDiff(Out("cnn_one/model.safetensors"), Out("cnn_two0/model.safetensors")), 1e-5);
+}
+
 TEST_F(CliTest, BadInputsExit2WithMessage) {
   struct Case {
     std::string args;
