@@ -91,12 +91,16 @@ Result<LossKind> ParseLossKind(std::string_view name) {
                               "\" (expected cross_entropy, binary_cross_entropy or mse)");
 }
 
-Result<std::unique_ptr<GpuModel>> GpuModel::Create(GpuPlan plan, LossKind loss, int max_batch) {
+Result<std::unique_ptr<GpuModel>> GpuModel::Create(GpuPlan plan, LossKind loss, int max_batch,
+                                                   ConvEngine conv_engine) {
   if (max_batch <= 0 || plan.ops.empty()) {
     return InvalidArgumentError("GPU model: empty plan or batch size " +
                                 std::to_string(max_batch));
   }
-  std::unique_ptr<GpuModel> model(new GpuModel(std::move(plan), loss, max_batch));
+  if (conv_engine == ConvEngine::kAuto) {
+    conv_engine = CudnnConv::Available() ? ConvEngine::kCudnn : ConvEngine::kIm2col;
+  }
+  std::unique_ptr<GpuModel> model(new GpuModel(std::move(plan), loss, max_batch, conv_engine));
   JOBCTL_RETURN_IF_ERROR(model->Init());
   return model;
 }
@@ -123,7 +127,9 @@ Status GpuModel::Init() {
     JOBCTL_RETURN_IF_ERROR(b.output.Allocate(n * op.out_features));
     if (op.kind == OpKind::kMaxPool2d) JOBCTL_RETURN_IF_ERROR(b.argmax.Allocate(n * op.out_features));
     if (op.kind == OpKind::kDropout) JOBCTL_RETURN_IF_ERROR(b.mask.Allocate(n * op.out_features));
-    if (op.kind == OpKind::kConv2d) {
+    if (op.kind == OpKind::kConv2d && conv_engine_ == ConvEngine::kCudnn) {
+      JOBCTL_ASSIGN_OR_RETURN(b.cudnn, CudnnConv::Create(op.conv));
+    } else if (op.kind == OpKind::kConv2d) {
       const size_t np = n * Pixels(op.conv);
       JOBCTL_RETURN_IF_ERROR(b.col.Allocate(np * PatchSize(op.conv)));
       ones = std::max(ones, np);
@@ -197,6 +203,10 @@ Status GpuModel::ForwardOp(size_t index, const float* in, bool training, Pcg32* 
       return Status::Ok();
     }
     case OpKind::kConv2d: {
+      if (b.cudnn != nullptr) {
+        return b.cudnn->Forward(in, values_.get() + op.weight_offset,
+                                values_.get() + op.bias_offset, n, out);
+      }
       const ConvGeometry& g = op.conv;
       const int rows = PatchSize(g);
       const int np = n * Pixels(g);
@@ -312,6 +322,11 @@ Status GpuModel::BackwardOp(size_t index, const float* in, const float* grad_out
       return Status::Ok();
     }
     case OpKind::kConv2d: {
+      if (b.cudnn != nullptr) {
+        return b.cudnn->Backward(in, values_.get() + op.weight_offset, grad_out, n,
+                                 grads_.get() + op.weight_offset, grads_.get() + op.bias_offset,
+                                 grad_in);
+      }
       const ConvGeometry& g = op.conv;
       const int rows = PatchSize(g);
       const int pixels = Pixels(g);

@@ -7,7 +7,8 @@
 // operands, see RowMajorGemm in gpu_model.cc) plus a bias kernel; bias
 // gradients are sgemv with a vector of ones. Convolutions are im2col over
 // the whole batch and one sgemm each for the output, the weight gradient
-// and the input gradient. The rest are the kernels of kernels.h. Work goes
+// and the input gradient, or cuDNN's routines (CudnnConv, the default when
+// the build has cuDNN). The rest are the kernels of kernels.h. Work goes
 // to the legacy default stream, in order; only the host copies wait.
 //
 // Dropout masks come from a counter-based hash keyed by 64 bits drawn from
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "trainer/gpu/cudnn_conv.h"
 #include "trainer/gpu/device_array.h"
 #include "trainer/gpu/gpu_plan.h"
 #include "trainer/tensor/rng.h"
@@ -34,13 +36,18 @@ namespace jobctl::trainer::gpu {
 
 enum class LossKind { kCrossEntropy, kBinaryCrossEntropy, kMeanSquaredError };
 
+// How convolutions run: cuDNN (CudnnConv), or im2col over the batch and
+// cuBLAS; kAuto is cuDNN when the build has it.
+enum class ConvEngine { kAuto, kCudnn, kIm2col };
+
 // "cross_entropy", "binary_cross_entropy", "mse".
 Result<LossKind> ParseLossKind(std::string_view name);
 
 class GpuModel {
  public:
   // Allocates everything for batches of up to max_batch samples.
-  static Result<std::unique_ptr<GpuModel>> Create(GpuPlan plan, LossKind loss, int max_batch);
+  static Result<std::unique_ptr<GpuModel>> Create(GpuPlan plan, LossKind loss, int max_batch,
+                                                  ConvEngine conv_engine = ConvEngine::kAuto);
   ~GpuModel();
   GpuModel(const GpuModel&) = delete;
   GpuModel& operator=(const GpuModel&) = delete;
@@ -83,12 +90,13 @@ class GpuModel {
     DeviceArray<float> output;  // [max_batch, out_features]
     DeviceArray<int> argmax;    // MaxPool2d
     DeviceArray<float> mask;    // Dropout
-    DeviceArray<float> col;     // Conv2d: im2col of the last input
+    DeviceArray<float> col;     // Conv2d with im2col: im2col of the last input
+    std::unique_ptr<CudnnConv> cudnn;  // Conv2d with cuDNN
     bool dropout_active = false;
   };
 
-  GpuModel(GpuPlan plan, LossKind loss, int max_batch)
-      : plan_(std::move(plan)), loss_(loss), max_batch_(max_batch) {}
+  GpuModel(GpuPlan plan, LossKind loss, int max_batch, ConvEngine conv_engine)
+      : plan_(std::move(plan)), loss_(loss), max_batch_(max_batch), conv_engine_(conv_engine) {}
   Status Init();
   Status ForwardOp(size_t index, const float* in, bool training, Pcg32* dropout_rng);
   Status BackwardOp(size_t index, const float* in, const float* grad_out, float* grad_in);
@@ -97,6 +105,7 @@ class GpuModel {
   GpuPlan plan_;
   LossKind loss_;
   int max_batch_;
+  ConvEngine conv_engine_;
   int batch_ = 0;
   const float* input_ = nullptr;
   cublasHandle_t cublas_ = nullptr;

@@ -72,7 +72,7 @@ struct Built {
 };
 
 Built Build(const std::string& text, Activation activation, float dropout, const std::string& loss,
-            int max_batch, Pcg32* dropout_rng) {
+            int max_batch, Pcg32* dropout_rng, ConvEngine engine = ConvEngine::kAuto) {
   Built b;
   auto spec = ParseModelSpec(text);
   EXPECT_TRUE(spec.ok()) << spec.status().message();
@@ -86,7 +86,7 @@ Built Build(const std::string& text, Activation activation, float dropout, const
   EXPECT_TRUE(plan.ok()) << plan.status().message();
   auto kind = ParseLossKind(loss);
   EXPECT_TRUE(kind.ok());
-  auto gpu = GpuModel::Create(std::move(plan).value(), *kind, max_batch);
+  auto gpu = GpuModel::Create(std::move(plan).value(), *kind, max_batch, engine);
   EXPECT_TRUE(gpu.ok()) << gpu.status().message();
   b.gpu = std::move(gpu).value();
   Status uploaded = b.gpu->UploadParameters(b.cpu->params().values());
@@ -105,6 +105,7 @@ struct ModelCase {
   const char* spec;
   Activation activation;
   const char* loss;
+  ConvEngine engine = ConvEngine::kAuto;
 };
 
 class GpuModelVsCpuTest : public ::testing::TestWithParam<ModelCase> {};
@@ -112,8 +113,11 @@ class GpuModelVsCpuTest : public ::testing::TestWithParam<ModelCase> {};
 TEST_P(GpuModelVsCpuTest, ForwardLossAndEveryGradientMatchTheCpu) {
   SKIP_WITHOUT_GPU();
   const ModelCase& c = GetParam();
+  if (c.engine == ConvEngine::kCudnn && !CudnnConv::Available()) {
+    GTEST_SKIP() << "built without cuDNN";
+  }
   constexpr int kBatch = 24;
-  Built m = Build(c.spec, c.activation, 0.0f, c.loss, kBatch, nullptr);
+  Built m = Build(c.spec, c.activation, 0.0f, c.loss, kBatch, nullptr, c.engine);
   const bool images = m.cpu->in_features() == 784;
   Tensor input = RandomBatch(kBatch, m.cpu->in_features(), 3, images);
   const int outputs = m.cpu->out_features();
@@ -165,8 +169,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"mlp:20-8-1", Activation::kRelu, "binary_cross_entropy"},
                       ModelCase{"mlp:20-8-1", Activation::kTanh, "mse"},
                       ModelCase{"logreg:784-10", Activation::kRelu, "cross_entropy"},
-                      ModelCase{"cnn", Activation::kRelu, "cross_entropy"},
-                      ModelCase{"cnn", Activation::kRelu, "mse"}));
+                      ModelCase{"cnn", Activation::kRelu, "cross_entropy", ConvEngine::kIm2col},
+                      ModelCase{"cnn", Activation::kRelu, "cross_entropy", ConvEngine::kCudnn},
+                      ModelCase{"cnn", Activation::kRelu, "mse", ConvEngine::kIm2col},
+                      ModelCase{"cnn", Activation::kRelu, "mse", ConvEngine::kCudnn}));
 
 TEST(GpuKernelsTest, DropoutZeroesAboutPAndScalesTheRest) {
   SKIP_WITHOUT_GPU();

@@ -53,7 +53,9 @@ TEST_P(GpuPlanTest, MatchesTheCpuModelLayerForLayer) {
     const bool weight = p.name.ends_with(".weight");
     EXPECT_EQ(weight ? op.weight_offset : op.bias_offset, p.offset) << p.name;
     // Linear weights stay transposed ([in, out]), as the GPU GEMMs read them.
-    if (weight) EXPECT_EQ(p.transposed, op.kind == OpKind::kLinear) << p.name;
+    if (weight) {
+      EXPECT_EQ(p.transposed, op.kind == OpKind::kLinear) << p.name;
+    }
     ++bound;
   }
   size_t with_parameters = 0;

@@ -48,7 +48,9 @@ class CudaTrainer : public GpuTrainer {
   Status Init(const Sequential& model, Optimizer* optimizer, const Dataset& train,
               const Dataset& val) {
     int device = config_.device;
-    if (device < 0) JOBCTL_ASSIGN_OR_RETURN(device, LocalCudaDevice());
+    if (device < 0) {
+      JOBCTL_ASSIGN_OR_RETURN(device, LocalCudaDevice());
+    }
     JOBCTL_CUDA_RETURN_IF_ERROR(cudaSetDevice(device));
     JOBCTL_ASSIGN_OR_RETURN(
         gpu::GpuPlan plan, gpu::BuildGpuPlan(config_.spec, config_.model_options, model.params()));
