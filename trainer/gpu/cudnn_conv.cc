@@ -22,12 +22,15 @@ struct Algorithms {
   size_t workspace_bytes = 0;
 };
 
-// The first heuristic result that ran, is deterministic and fits.
+// The first heuristic result that ran, is deterministic, computes in plain
+// FP32 (no tensor-op math) and fits the workspace limit.
 template <typename Perf>
 const Perf* Pick(const Perf* results, int count) {
   for (int i = 0; i < count; ++i) {
+    const bool fp32 =
+        results[i].mathType == CUDNN_FMA_MATH || results[i].mathType == CUDNN_DEFAULT_MATH;
     if (results[i].status == CUDNN_STATUS_SUCCESS &&
-        results[i].determinism == CUDNN_DETERMINISTIC &&
+        results[i].determinism == CUDNN_DETERMINISTIC && fp32 &&
         results[i].memory <= CudnnConv::kMaxWorkspaceBytes) {
       return &results[i];
     }
