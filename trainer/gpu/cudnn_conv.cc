@@ -70,15 +70,14 @@ struct CudnnConv::Impl {
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnCreateTensorDescriptor(&bias_desc));
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnCreateFilterDescriptor(&w_desc));
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnCreateConvolutionDescriptor(&conv_desc));
-    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetTensor4dDescriptor(bias_desc, CUDNN_TENSOR_NCHW,
-                                                           CUDNN_DATA_FLOAT, 1, g.out_channels,
-                                                           1, 1));
+    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetTensor4dDescriptor(
+        bias_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, g.out_channels, 1, 1));
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetFilter4dDescriptor(w_desc, CUDNN_DATA_FLOAT,
                                                            CUDNN_TENSOR_NCHW, g.out_channels,
                                                            g.in_channels, g.kernel, g.kernel));
-    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetConvolution2dDescriptor(
-        conv_desc, g.padding, g.padding, g.stride, g.stride, 1, 1, CUDNN_CROSS_CORRELATION,
-        CUDNN_DATA_FLOAT));
+    JOBCTL_CUDA_RETURN_IF_ERROR(
+        cudnnSetConvolution2dDescriptor(conv_desc, g.padding, g.padding, g.stride, g.stride, 1, 1,
+                                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetConvolutionMathType(conv_desc, CUDNN_FMA_MATH));
     return Status::Ok();
   }
@@ -86,12 +85,12 @@ struct CudnnConv::Impl {
   // Descriptors, algorithms and workspace for `batch` samples.
   Status Prepare(int batch) {
     if (batch == prepared_batch) return Status::Ok();
-    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetTensor4dDescriptor(
-        x_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, batch, g.in_channels, g.in_height,
-        g.in_width));
-    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetTensor4dDescriptor(
-        y_desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, batch, g.out_channels, g.out_height(),
-        g.out_width()));
+    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetTensor4dDescriptor(x_desc, CUDNN_TENSOR_NCHW,
+                                                           CUDNN_DATA_FLOAT, batch, g.in_channels,
+                                                           g.in_height, g.in_width));
+    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnSetTensor4dDescriptor(y_desc, CUDNN_TENSOR_NCHW,
+                                                           CUDNN_DATA_FLOAT, batch, g.out_channels,
+                                                           g.out_height(), g.out_width()));
     auto found = algorithms.find(batch);
     if (found == algorithms.end()) {
       JOBCTL_ASSIGN_OR_RETURN(Algorithms chosen, Choose());
@@ -109,9 +108,9 @@ struct CudnnConv::Impl {
     Algorithms a;
     int returned = 0;
     cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    JOBCTL_CUDA_RETURN_IF_ERROR(cudnnGetConvolutionForwardAlgorithm_v7(
-        handle, x_desc, w_desc, conv_desc, y_desc, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned,
-        fwd));
+    JOBCTL_CUDA_RETURN_IF_ERROR(
+        cudnnGetConvolutionForwardAlgorithm_v7(handle, x_desc, w_desc, conv_desc, y_desc,
+                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, fwd));
     const auto* f = Pick(fwd, returned);
     cudnnConvolutionBwdFilterAlgoPerf_t bwf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
@@ -120,8 +119,8 @@ struct CudnnConv::Impl {
     const auto* bf = Pick(bwf, returned);
     cudnnConvolutionBwdDataAlgoPerf_t bwd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     JOBCTL_CUDA_RETURN_IF_ERROR(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-        handle, w_desc, y_desc, conv_desc, x_desc, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-        &returned, bwd));
+        handle, w_desc, y_desc, conv_desc, x_desc, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &returned,
+        bwd));
     const auto* bd = Pick(bwd, returned);
     if (f == nullptr || bf == nullptr || bd == nullptr) {
       return FailedPreconditionError(
@@ -162,8 +161,8 @@ Status CudnnConv::Forward(const float* x, const float* w, const float* b, int ba
   const float one = 1.0f;
   const float zero = 0.0f;
   JOBCTL_CUDA_RETURN_IF_ERROR(cudnnConvolutionForward(
-      m.handle, &one, m.x_desc, x, m.w_desc, w, m.conv_desc, m.current.forward,
-      m.workspace.get(), m.current.workspace_bytes, &zero, m.y_desc, y));
+      m.handle, &one, m.x_desc, x, m.w_desc, w, m.conv_desc, m.current.forward, m.workspace.get(),
+      m.current.workspace_bytes, &zero, m.y_desc, y));
   JOBCTL_CUDA_RETURN_IF_ERROR(cudnnAddTensor(m.handle, &one, m.bias_desc, b, &one, m.y_desc, y));
   return Status::Ok();
 }
@@ -210,8 +209,7 @@ Status CudnnConv::Forward(const float*, const float*, const float*, int, float*)
   return FailedPreconditionError("built without cuDNN");
 }
 
-Status CudnnConv::Backward(const float*, const float*, const float*, int, float*, float*,
-                           float*) {
+Status CudnnConv::Backward(const float*, const float*, const float*, int, float*, float*, float*) {
   return FailedPreconditionError("built without cuDNN");
 }
 

@@ -34,8 +34,8 @@ class CudnnConv {
   // y [n, oc, oh, ow] = conv(x [n, ic, h, w], w) + b (device pointers).
   Status Forward(const float* x, const float* w, const float* b, int batch, float* y);
   // Overwrites dw and db; dx (may be null) gets dLoss/dx.
-  Status Backward(const float* x, const float* w, const float* dy, int batch, float* dw,
-                  float* db, float* dx);
+  Status Backward(const float* x, const float* w, const float* dy, int batch, float* dw, float* db,
+                  float* dx);
 
  private:
   struct Impl;

@@ -20,8 +20,8 @@ Status RowMajorGemm(cublasHandle_t handle, bool trans_a, bool trans_b, int m, in
                     float alpha, const float* a, int lda, const float* b, int ldb, float beta,
                     float* c, int ldc) {
   JOBCTL_CUDA_RETURN_IF_ERROR(cublasSgemm(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                          trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha,
-                                          b, ldb, a, lda, &beta, c, ldc));
+                                          trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
+                                          ldb, a, lda, &beta, c, ldc));
   return Status::Ok();
 }
 
@@ -94,8 +94,7 @@ Result<LossKind> ParseLossKind(std::string_view name) {
 Result<std::unique_ptr<GpuModel>> GpuModel::Create(GpuPlan plan, LossKind loss, int max_batch,
                                                    ConvEngine conv_engine) {
   if (max_batch <= 0 || plan.ops.empty()) {
-    return InvalidArgumentError("GPU model: empty plan or batch size " +
-                                std::to_string(max_batch));
+    return InvalidArgumentError("GPU model: empty plan or batch size " + std::to_string(max_batch));
   }
   if (conv_engine == ConvEngine::kAuto) {
     conv_engine = CudnnConv::Available() ? ConvEngine::kCudnn : ConvEngine::kIm2col;
@@ -125,7 +124,8 @@ Status GpuModel::Init() {
     const GpuOp& op = plan_.ops[i];
     OpBuffers& b = buffers_[i];
     JOBCTL_RETURN_IF_ERROR(b.output.Allocate(n * op.out_features));
-    if (op.kind == OpKind::kMaxPool2d) JOBCTL_RETURN_IF_ERROR(b.argmax.Allocate(n * op.out_features));
+    if (op.kind == OpKind::kMaxPool2d)
+      JOBCTL_RETURN_IF_ERROR(b.argmax.Allocate(n * op.out_features));
     if (op.kind == OpKind::kDropout) JOBCTL_RETURN_IF_ERROR(b.mask.Allocate(n * op.out_features));
     if (op.kind == OpKind::kConv2d && conv_engine_ == ConvEngine::kCudnn) {
       JOBCTL_ASSIGN_OR_RETURN(b.cudnn, CudnnConv::Create(op.conv));
@@ -195,11 +195,11 @@ Status GpuModel::ForwardOp(size_t index, const float* in, bool training, Pcg32* 
     case OpKind::kLinear: {
       // Y [n, out] = X [n, in] W^T, W^T stored as [in, out]; then + b.
       const float* wt = values_.get() + op.weight_offset;
-      JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, false, false, n, op.out_features,
-                                          op.in_features, 1.0f, in, op.in_features, wt,
-                                          op.out_features, 0.0f, out, op.out_features));
-      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::AddBias(out, values_.get() + op.bias_offset, n,
-                                                   op.out_features, kStream));
+      JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, false, false, n, op.out_features, op.in_features,
+                                          1.0f, in, op.in_features, wt, op.out_features, 0.0f, out,
+                                          op.out_features));
+      JOBCTL_CUDA_RETURN_IF_ERROR(
+          kernels::AddBias(out, values_.get() + op.bias_offset, n, op.out_features, kStream));
       return Status::Ok();
     }
     case OpKind::kConv2d: {
@@ -213,17 +213,16 @@ Status GpuModel::ForwardOp(size_t index, const float* in, bool training, Pcg32* 
       JOBCTL_CUDA_RETURN_IF_ERROR(kernels::Im2Col(in, n, ShapeOf(g), b.col.get(), kStream));
       // Yt [oc, n*P] = W [oc, rows] col [rows, n*P]; then to [n, oc, P] + b.
       JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, false, false, g.out_channels, np, rows, 1.0f,
-                                          values_.get() + op.weight_offset, rows, b.col.get(),
-                                          np, 0.0f, conv_t_.get(), np));
-      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::ChannelMajorToBatchMajor(
-          conv_t_.get(), values_.get() + op.bias_offset, n, g.out_channels, Pixels(g), out,
-          kStream));
+                                          values_.get() + op.weight_offset, rows, b.col.get(), np,
+                                          0.0f, conv_t_.get(), np));
+      JOBCTL_CUDA_RETURN_IF_ERROR(
+          kernels::ChannelMajorToBatchMajor(conv_t_.get(), values_.get() + op.bias_offset, n,
+                                            g.out_channels, Pixels(g), out, kStream));
       return Status::Ok();
     }
     case OpKind::kMaxPool2d:
-      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::MaxPoolForward(in, n, op.channels, op.height,
-                                                          op.width, op.window, out,
-                                                          b.argmax.get(), kStream));
+      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::MaxPoolForward(in, n, op.channels, op.height, op.width,
+                                                          op.window, out, b.argmax.get(), kStream));
       return Status::Ok();
     case OpKind::kRelu:
     case OpKind::kTanh:
@@ -254,9 +253,8 @@ Status GpuModel::Loss(const int* labels, double* device_sum, bool accumulate) {
   size_t terms = static_cast<size_t>(n) * features;
   switch (loss_) {
     case LossKind::kCrossEntropy:
-      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::CrossEntropy(logits, labels, n, features,
-                                                        loss_terms_.get(), loss_grad_.get(),
-                                                        kStream));
+      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::CrossEntropy(
+          logits, labels, n, features, loss_terms_.get(), loss_grad_.get(), kStream));
       terms = static_cast<size_t>(n);
       break;
     case LossKind::kBinaryCrossEntropy:
@@ -279,9 +277,9 @@ double GpuModel::LossDivisor(int batch) const {
 }
 
 Status GpuModel::CountCorrect(const int* labels, float threshold, int* device_count) {
-  JOBCTL_CUDA_RETURN_IF_ERROR(kernels::CountCorrect(OutputOf(plan_.ops.size() - 1), labels,
-                                                    batch_, plan_.output_features, threshold,
-                                                    device_count, kStream));
+  JOBCTL_CUDA_RETURN_IF_ERROR(kernels::CountCorrect(OutputOf(plan_.ops.size() - 1), labels, batch_,
+                                                    plan_.output_features, threshold, device_count,
+                                                    kStream));
   return Status::Ok();
 }
 
@@ -297,8 +295,7 @@ Status GpuModel::Backward() {
   return Status::Ok();
 }
 
-Status GpuModel::BackwardOp(size_t index, const float* in, const float* grad_out,
-                            float* grad_in) {
+Status GpuModel::BackwardOp(size_t index, const float* in, const float* grad_out, float* grad_in) {
   const GpuOp& op = plan_.ops[index];
   OpBuffers& b = buffers_[index];
   const int n = batch_;
@@ -307,10 +304,9 @@ Status GpuModel::BackwardOp(size_t index, const float* in, const float* grad_out
     case OpKind::kLinear: {
       const float* wt = values_.get() + op.weight_offset;
       // dW^T [in, out] = X^T [in, n] dY [n, out]; db = column sums of dY.
-      JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, true, false, op.in_features, op.out_features,
-                                          n, 1.0f, in, op.in_features, grad_out,
-                                          op.out_features, 0.0f, grads_.get() + op.weight_offset,
-                                          op.out_features));
+      JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, true, false, op.in_features, op.out_features, n,
+                                          1.0f, in, op.in_features, grad_out, op.out_features, 0.0f,
+                                          grads_.get() + op.weight_offset, op.out_features));
       JOBCTL_RETURN_IF_ERROR(SumRows(cublas_, grad_out, n, op.out_features, ones_.get(),
                                      grads_.get() + op.bias_offset));
       if (grad_in != nullptr) {
@@ -343,9 +339,8 @@ Status GpuModel::BackwardOp(size_t index, const float* in, const float* grad_out
                                         grads_.get() + op.bias_offset));
       if (grad_in != nullptr) {
         // dcol [rows, n*P] = W^T [rows, oc] dYt [oc, n*P]; then back to images.
-        JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, true, false, rows, np, g.out_channels,
-                                            1.0f, w, rows, conv_t_.get(), np, 0.0f,
-                                            conv_dcol_.get(), np));
+        JOBCTL_RETURN_IF_ERROR(RowMajorGemm(cublas_, true, false, rows, np, g.out_channels, 1.0f, w,
+                                            rows, conv_t_.get(), np, 0.0f, conv_dcol_.get(), np));
         JOBCTL_CUDA_RETURN_IF_ERROR(
             kernels::Col2Im(conv_dcol_.get(), n, ShapeOf(g), grad_in, kStream));
       }
@@ -353,16 +348,16 @@ Status GpuModel::BackwardOp(size_t index, const float* in, const float* grad_out
     }
     case OpKind::kMaxPool2d:
       if (grad_in == nullptr) return Status::Ok();
-      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::MaxPoolBackward(grad_out, b.argmax.get(), n,
-                                                           op.channels, op.height, op.width,
-                                                           op.window, grad_in, kStream));
+      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::MaxPoolBackward(grad_out, b.argmax.get(), n, op.channels,
+                                                           op.height, op.width, op.window, grad_in,
+                                                           kStream));
       return Status::Ok();
     case OpKind::kRelu:
     case OpKind::kTanh:
     case OpKind::kSigmoid:
       if (grad_in == nullptr) return Status::Ok();
-      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::ActivationBackward(
-          ActivationOf(op.kind), b.output.get(), grad_out, grad_in, count, kStream));
+      JOBCTL_CUDA_RETURN_IF_ERROR(kernels::ActivationBackward(ActivationOf(op.kind), b.output.get(),
+                                                              grad_out, grad_in, count, kStream));
       return Status::Ok();
     case OpKind::kDropout:
       if (grad_in == nullptr) return Status::Ok();

@@ -87,10 +87,10 @@ class GpuModel {
 
  private:
   struct OpBuffers {
-    DeviceArray<float> output;  // [max_batch, out_features]
-    DeviceArray<int> argmax;    // MaxPool2d
-    DeviceArray<float> mask;    // Dropout
-    DeviceArray<float> col;     // Conv2d with im2col: im2col of the last input
+    DeviceArray<float> output;         // [max_batch, out_features]
+    DeviceArray<int> argmax;           // MaxPool2d
+    DeviceArray<float> mask;           // Dropout
+    DeviceArray<float> col;            // Conv2d with im2col: im2col of the last input
     std::unique_ptr<CudnnConv> cudnn;  // Conv2d with cuDNN
     bool dropout_active = false;
   };
@@ -112,7 +112,7 @@ class GpuModel {
   DeviceArray<float> values_;
   DeviceArray<float> grads_;
   std::vector<OpBuffers> buffers_;
-  DeviceArray<float> grad_a_;      // [max_batch, max_features], alternating with grad_b_
+  DeviceArray<float> grad_a_;  // [max_batch, max_features], alternating with grad_b_
   DeviceArray<float> grad_b_;
   DeviceArray<float> loss_grad_;   // dLoss/dOutput
   DeviceArray<float> loss_terms_;  // the loss's summands

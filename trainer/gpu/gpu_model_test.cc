@@ -2,6 +2,8 @@
 // every parameter gradient, each optimizer's step, a few training steps of
 // the MLP and the CNN, and the GpuTrainer the training loop drives. Every
 // test skips, printing why, on a machine without a usable GPU.
+#include "trainer/gpu/gpu_model.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 
 #include "trainer/cuda/device.h"
 #include "trainer/gpu/device_array.h"
-#include "trainer/gpu/gpu_model.h"
 #include "trainer/gpu/gpu_optimizer.h"
 #include "trainer/gpu/gpu_trainer.h"
 #include "trainer/gpu/kernels.h"
@@ -22,14 +23,14 @@
 namespace jobctl::trainer::gpu {
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                                         \
-  do {                                                                             \
+#define SKIP_WITHOUT_GPU()                                                        \
+  do {                                                                            \
     if (cuda::CudaDeviceCount() == 0) GTEST_SKIP() << cuda::NoCudaDeviceReason(); \
   } while (0)
 
 // max |a - b| <= atol + rtol * max |b|, reporting the worst element.
-void ExpectClose(const std::vector<float>& actual, const std::vector<float>& expected,
-                 double atol, double rtol, const std::string& what) {
+void ExpectClose(const std::vector<float>& actual, const std::vector<float>& expected, double atol,
+                 double rtol, const std::string& what) {
   ASSERT_EQ(actual.size(), expected.size()) << what;
   double scale = 0.0;
   for (float e : expected) scale = std::max(scale, std::fabs(static_cast<double>(e)));
@@ -53,8 +54,8 @@ Tensor RandomBatch(int batch, int features, uint64_t seed, bool images) {
   t.Resize(batch, features);
   for (size_t i = 0; i < t.size(); ++i) {
     // Images: mostly zeros in [0, 1], as MNIST; otherwise standardised values.
-    t.data[i] = images ? (rng.NextFloat() < 0.8f ? 0.0f : rng.NextFloat())
-                       : rng.Uniform(-2.0f, 2.0f);
+    t.data[i] =
+        images ? (rng.NextFloat() < 0.8f ? 0.0f : rng.NextFloat()) : rng.Uniform(-2.0f, 2.0f);
   }
   return t;
 }
@@ -339,12 +340,12 @@ TEST_P(GpuTrainingVsCpuTest, FiveStepsOfTheTrainerMatchTheCpu) {
   std::vector<int> labels;
   for (int step = 0; step < 5; ++step) {
     std::vector<int> indices(kBatch);
-    for (int i = 0; i < kBatch; ++i) indices[static_cast<size_t>(i)] = (i * 7 + step * 3) % train.count;
+    for (int i = 0; i < kBatch; ++i)
+      indices[static_cast<size_t>(i)] = (i * 7 + step * 3) % train.count;
     GatherBatch(train, indices.data(), kBatch, &batch, &labels);
     const float cpu_loss = (*loss)->Compute((*cpu)->Forward(batch, true), labels.data(), &grad);
     (*cpu)->Backward(grad);
-    (*cpu_opt)->Step((*cpu)->params().values(), (*cpu)->params().grads(),
-                     (*cpu)->params().size());
+    (*cpu_opt)->Step((*cpu)->params().values(), (*cpu)->params().grads(), (*cpu)->params().size());
     auto gpu_loss = (*gpu)->ForwardLoss(indices.data(), kBatch);
     ASSERT_TRUE(gpu_loss.ok()) << gpu_loss.status().message();
     EXPECT_NEAR(*gpu_loss, cpu_loss, 1e-4 * (1.0 + std::fabs(cpu_loss))) << "step " << step;

@@ -50,8 +50,8 @@ Status GpuOptimizer::Step(float* params, const float* grads, size_t count) {
   const OptimizerConfig& c = config_;
   constexpr cudaStream_t kStream = nullptr;
   if (c.name == "sgd") {
-    kernels::SgdConstants k{*c.lr, c.momentum, c.dampening, c.weight_decay, c.nesterov,
-                            steps_ == 0};
+    kernels::SgdConstants k{*c.lr,          c.momentum, c.dampening,
+                            c.weight_decay, c.nesterov, steps_ == 0};
     JOBCTL_CUDA_RETURN_IF_ERROR(
         kernels::SgdStep(k, params, grads, State("momentum_buffer"), count, kStream));
     ++steps_;
@@ -61,10 +61,14 @@ Status GpuOptimizer::Step(float* params, const float* grads, size_t count) {
     const double t = static_cast<double>(steps_);
     const float bias_correction1 = static_cast<float>(1.0 - std::pow(double{c.beta1}, t));
     const float bias_correction2 = static_cast<float>(1.0 - std::pow(double{c.beta2}, t));
-    kernels::AdamConstants k{c.beta1, c.beta2, c.weight_decay, *c.eps, *c.lr / bias_correction1,
+    kernels::AdamConstants k{c.beta1,
+                             c.beta2,
+                             c.weight_decay,
+                             *c.eps,
+                             *c.lr / bias_correction1,
                              1.0f / std::sqrt(bias_correction2)};
-    JOBCTL_CUDA_RETURN_IF_ERROR(kernels::AdamStep(k, params, grads, State("exp_avg"),
-                                                  State("exp_avg_sq"), count, kStream));
+    JOBCTL_CUDA_RETURN_IF_ERROR(
+        kernels::AdamStep(k, params, grads, State("exp_avg"), State("exp_avg_sq"), count, kStream));
   } else {
     kernels::AdadeltaConstants k{*c.lr, c.rho, *c.eps, c.weight_decay};
     JOBCTL_CUDA_RETURN_IF_ERROR(kernels::AdadeltaStep(k, params, grads, State("square_avg"),
@@ -78,8 +82,8 @@ Status GpuOptimizer::Upload(Optimizer* host) {
   for (auto& [name, buffer] : host->StateBuffers()) {
     float* device = State(name);
     if (device == nullptr) return InternalError("GPU optimizer: no state buffer " + name);
-    JOBCTL_CUDA_RETURN_IF_ERROR(cudaMemcpy(device, buffer->data(), buffer->size() * sizeof(float),
-                                           cudaMemcpyHostToDevice));
+    JOBCTL_CUDA_RETURN_IF_ERROR(
+        cudaMemcpy(device, buffer->data(), buffer->size() * sizeof(float), cudaMemcpyHostToDevice));
   }
   steps_ = host->steps();
   return Status::Ok();

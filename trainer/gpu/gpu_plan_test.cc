@@ -63,13 +63,13 @@ TEST_P(GpuPlanTest, MatchesTheCpuModelLayerForLayer) {
   EXPECT_EQ(bound, with_parameters);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Models, GpuPlanTest,
-    ::testing::Values(Case{"mlp:784-512-512-10", Activation::kRelu, 0.0f},
-                      Case{"mlp:4-16-8-3", Activation::kTanh, 0.25f},
-                      Case{"mlp:5-7-1", Activation::kSigmoid, 0.0f},
-                      Case{"logreg:784-10", Activation::kRelu, 0.5f},
-                      Case{"cnn", Activation::kRelu, 0.0f}, Case{"cnn", Activation::kRelu, 0.5f}));
+INSTANTIATE_TEST_SUITE_P(Models, GpuPlanTest,
+                         ::testing::Values(Case{"mlp:784-512-512-10", Activation::kRelu, 0.0f},
+                                           Case{"mlp:4-16-8-3", Activation::kTanh, 0.25f},
+                                           Case{"mlp:5-7-1", Activation::kSigmoid, 0.0f},
+                                           Case{"logreg:784-10", Activation::kRelu, 0.5f},
+                                           Case{"cnn", Activation::kRelu, 0.0f},
+                                           Case{"cnn", Activation::kRelu, 0.5f}));
 
 TEST(GpuPlanTest, CnnGeometry) {
   auto spec = ParseModelSpec("cnn");
@@ -98,8 +98,7 @@ TEST(GpuPlanTest, RejectsTheBufferOfAnotherModel) {
   auto plan = BuildGpuPlan(*mlp, {}, (*model)->params());
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(plan.status().message().find("layers.0"), std::string::npos)
-      << plan.status().message();
+  EXPECT_NE(plan.status().message().find("layers.0"), std::string::npos) << plan.status().message();
 }
 
 }  // namespace

@@ -52,8 +52,8 @@ class CudaTrainer : public GpuTrainer {
       JOBCTL_ASSIGN_OR_RETURN(device, LocalCudaDevice());
     }
     JOBCTL_CUDA_RETURN_IF_ERROR(cudaSetDevice(device));
-    JOBCTL_ASSIGN_OR_RETURN(
-        gpu::GpuPlan plan, gpu::BuildGpuPlan(config_.spec, config_.model_options, model.params()));
+    JOBCTL_ASSIGN_OR_RETURN(gpu::GpuPlan plan,
+                            gpu::BuildGpuPlan(config_.spec, config_.model_options, model.params()));
     JOBCTL_ASSIGN_OR_RETURN(gpu::LossKind loss, gpu::ParseLossKind(config_.loss));
     const int max_batch = std::max(config_.local_batch, config_.eval_batch);
     JOBCTL_ASSIGN_OR_RETURN(model_, gpu::GpuModel::Create(std::move(plan), loss, max_batch));

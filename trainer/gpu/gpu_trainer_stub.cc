@@ -4,10 +4,11 @@
 namespace jobctl::trainer {
 
 Result<std::unique_ptr<GpuTrainer>> GpuTrainer::Create(const GpuTrainerConfig&, const Sequential&,
-                                                       Optimizer*, const Dataset&,
-                                                       const Dataset&, Pcg32*) {
-  return FailedPreconditionError("--device cuda: this jobtrainer was built without the CUDA "
-                                 "toolkit; use --device cpu");
+                                                       Optimizer*, const Dataset&, const Dataset&,
+                                                       Pcg32*) {
+  return FailedPreconditionError(
+      "--device cuda: this jobtrainer was built without the CUDA "
+      "toolkit; use --device cpu");
 }
 
 Result<std::unique_ptr<Communicator>> MakeHostStagingCommunicator(Communicator*) {

@@ -1,8 +1,8 @@
 // The CUDA kernels of the GPU training path (see kernels.h). One file, so
 // that nvcc runs once.
-#include "trainer/gpu/kernels.h"
-
 #include <algorithm>
+
+#include "trainer/gpu/kernels.h"
 
 namespace jobctl::trainer::gpu::kernels {
 namespace {
@@ -118,8 +118,8 @@ __global__ void ChannelMajorToBatchMajorKernel(const float* yt, const float* bia
   }
 }
 
-__global__ void BatchMajorToChannelMajorKernel(const float* y, int batch, int channels,
-                                               int pixels, float* yt) {
+__global__ void BatchMajorToChannelMajorKernel(const float* y, int batch, int channels, int pixels,
+                                               float* yt) {
   const size_t np = static_cast<size_t>(batch) * pixels;
   const size_t total = static_cast<size_t>(channels) * np;
   for (size_t i = GlobalIndex(); i < total; i += GlobalStride()) {
@@ -130,8 +130,8 @@ __global__ void BatchMajorToChannelMajorKernel(const float* y, int batch, int ch
   }
 }
 
-__global__ void MaxPoolForwardKernel(const float* x, int batch, int channels, int height,
-                                     int width, int window, float* y, int* argmax) {
+__global__ void MaxPoolForwardKernel(const float* x, int batch, int channels, int height, int width,
+                                     int window, float* y, int* argmax) {
   const int oh = height / window;
   const int ow = width / window;
   const size_t out_per_sample = static_cast<size_t>(channels) * oh * ow;
@@ -269,8 +269,7 @@ __global__ void MeanSquaredErrorKernel(const float* logits, const int* labels, i
 }
 
 // One block: each thread sums a fixed stride, then a fixed tree.
-__global__ void SumToDoubleKernel(const float* values, size_t count, double* out,
-                                  bool accumulate) {
+__global__ void SumToDoubleKernel(const float* values, size_t count, double* out, bool accumulate) {
   __shared__ double partial[kThreads];
   double sum = 0.0;
   for (size_t i = threadIdx.x; i < count; i += kThreads) sum += static_cast<double>(values[i]);
@@ -283,8 +282,8 @@ __global__ void SumToDoubleKernel(const float* values, size_t count, double* out
   if (threadIdx.x == 0) *out = (accumulate ? *out : 0.0) + partial[0];
 }
 
-__global__ void CountCorrectKernel(const float* output, const int* labels, int batch,
-                                   int features, float threshold, int* correct) {
+__global__ void CountCorrectKernel(const float* output, const int* labels, int batch, int features,
+                                   float threshold, int* correct) {
   for (size_t n = GlobalIndex(); n < static_cast<size_t>(batch); n += GlobalStride()) {
     const float* row = output + n * features;
     int prediction = 0;
@@ -371,34 +370,33 @@ cudaError_t Col2Im(const float* dcol, int batch, const ConvShape& shape, float* 
 cudaError_t ChannelMajorToBatchMajor(const float* yt, const float* bias, int batch, int channels,
                                      int pixels, float* y, cudaStream_t stream) {
   const size_t total = static_cast<size_t>(batch) * channels * pixels;
-  ChannelMajorToBatchMajorKernel<<<Blocks(total), kThreads, 0, stream>>>(yt, bias, batch,
-                                                                         channels, pixels, y);
+  ChannelMajorToBatchMajorKernel<<<Blocks(total), kThreads, 0, stream>>>(yt, bias, batch, channels,
+                                                                         pixels, y);
   return cudaGetLastError();
 }
 
-cudaError_t BatchMajorToChannelMajor(const float* y, int batch, int channels, int pixels,
-                                     float* yt, cudaStream_t stream) {
+cudaError_t BatchMajorToChannelMajor(const float* y, int batch, int channels, int pixels, float* yt,
+                                     cudaStream_t stream) {
   const size_t total = static_cast<size_t>(batch) * channels * pixels;
-  BatchMajorToChannelMajorKernel<<<Blocks(total), kThreads, 0, stream>>>(y, batch, channels,
-                                                                         pixels, yt);
+  BatchMajorToChannelMajorKernel<<<Blocks(total), kThreads, 0, stream>>>(y, batch, channels, pixels,
+                                                                         yt);
   return cudaGetLastError();
 }
 
 cudaError_t MaxPoolForward(const float* x, int batch, int channels, int height, int width,
                            int window, float* y, int* argmax, cudaStream_t stream) {
-  const size_t total =
-      static_cast<size_t>(batch) * channels * (height / window) * (width / window);
+  const size_t total = static_cast<size_t>(batch) * channels * (height / window) * (width / window);
   MaxPoolForwardKernel<<<Blocks(total), kThreads, 0, stream>>>(x, batch, channels, height, width,
                                                                window, y, argmax);
   return cudaGetLastError();
 }
 
-cudaError_t MaxPoolBackward(const float* dy, const int* argmax, int batch, int channels,
-                            int height, int width, int window, float* dx, cudaStream_t stream) {
+cudaError_t MaxPoolBackward(const float* dy, const int* argmax, int batch, int channels, int height,
+                            int width, int window, float* dx, cudaStream_t stream) {
   const int in_per_sample = channels * height * width;
   const int out_per_sample = channels * (height / window) * (width / window);
-  cudaError_t zeroed = cudaMemsetAsync(
-      dx, 0, static_cast<size_t>(batch) * in_per_sample * sizeof(float), stream);
+  cudaError_t zeroed =
+      cudaMemsetAsync(dx, 0, static_cast<size_t>(batch) * in_per_sample * sizeof(float), stream);
   if (zeroed != cudaSuccess) return zeroed;
   MaxPoolBackwardKernel<<<Blocks(static_cast<size_t>(batch) * out_per_sample), kThreads, 0,
                           stream>>>(dy, argmax, batch, out_per_sample, in_per_sample, dx);
@@ -439,8 +437,8 @@ cudaError_t CrossEntropy(const float* logits, const int* labels, int batch, int 
 
 cudaError_t BinaryCrossEntropy(const float* logits, const int* labels, int batch, int features,
                                float* values, float* grad, cudaStream_t stream) {
-  BinaryCrossEntropyKernel<<<Blocks(static_cast<size_t>(batch) * features), kThreads, 0,
-                             stream>>>(logits, labels, batch, features, values, grad);
+  BinaryCrossEntropyKernel<<<Blocks(static_cast<size_t>(batch) * features), kThreads, 0, stream>>>(
+      logits, labels, batch, features, values, grad);
   return cudaGetLastError();
 }
 
@@ -472,8 +470,7 @@ cudaError_t SgdStep(const SgdConstants& k, float* params, const float* grads,
 
 cudaError_t AdamStep(const AdamConstants& k, float* params, const float* grads, float* exp_avg,
                      float* exp_avg_sq, size_t count, cudaStream_t stream) {
-  AdamKernel<<<Blocks(count), kThreads, 0, stream>>>(k, params, grads, exp_avg, exp_avg_sq,
-                                                     count);
+  AdamKernel<<<Blocks(count), kThreads, 0, stream>>>(k, params, grads, exp_avg, exp_avg_sq, count);
   return cudaGetLastError();
 }
 

@@ -56,8 +56,8 @@ cudaError_t Col2Im(const float* dcol, int batch, const ConvShape& shape, float* 
 cudaError_t ChannelMajorToBatchMajor(const float* yt, const float* bias, int batch, int channels,
                                      int pixels, float* y, cudaStream_t stream);
 // yt[c][n*pixels + p] = y[n][c][p].
-cudaError_t BatchMajorToChannelMajor(const float* y, int batch, int channels, int pixels,
-                                     float* yt, cudaStream_t stream);
+cudaError_t BatchMajorToChannelMajor(const float* y, int batch, int channels, int pixels, float* yt,
+                                     cudaStream_t stream);
 
 // Max pooling with a square window and stride = window (MaxPool2d): ties go
 // to the first maximum in scan order; argmax holds its index within the
@@ -65,8 +65,8 @@ cudaError_t BatchMajorToChannelMajor(const float* y, int batch, int channels, in
 cudaError_t MaxPoolForward(const float* x, int batch, int channels, int height, int width,
                            int window, float* y, int* argmax, cudaStream_t stream);
 // dx[argmax[o]] = dy[o]; every other dx is zeroed first.
-cudaError_t MaxPoolBackward(const float* dy, const int* argmax, int batch, int channels,
-                            int height, int width, int window, float* dx, cudaStream_t stream);
+cudaError_t MaxPoolBackward(const float* dy, const int* argmax, int batch, int channels, int height,
+                            int width, int window, float* dx, cudaStream_t stream);
 
 enum class Activation { kRelu, kTanh, kSigmoid };
 // y = f(x) (ReLU, Tanh, Sigmoid).
@@ -83,8 +83,7 @@ cudaError_t ActivationBackward(Activation f, const float* y, const float* dy, fl
 cudaError_t DropoutForward(const float* x, float* y, float* mask, size_t count, float p,
                            uint64_t key, cudaStream_t stream);
 // out = a * b, elementwise (dropout's backward pass).
-cudaError_t Multiply(const float* a, const float* b, float* out, size_t count,
-                     cudaStream_t stream);
+cudaError_t Multiply(const float* a, const float* b, float* out, size_t count, cudaStream_t stream);
 
 // Losses (trainer/losses/*.cc), mean reduction. `values` gets the summands
 // of the loss (one per sample for cross entropy, one per element for the

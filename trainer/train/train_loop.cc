@@ -167,10 +167,10 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
   // host copies for checkpoints and the model file.
   std::unique_ptr<GpuTrainer> gpu;
   if (options.device == "cuda") {
-    GpuTrainerConfig gpu_config{spec, {activation, options.dropout}, options.optimizer,
-                                options.loss, local_batch};
-    JOBCTL_ASSIGN_OR_RETURN(gpu, GpuTrainer::Create(gpu_config, *model, optimizer.get(),
-                                                    data.train, data.val, &dropout_rng));
+    GpuTrainerConfig gpu_config{
+        spec, {activation, options.dropout}, options.optimizer, options.loss, local_batch};
+    JOBCTL_ASSIGN_OR_RETURN(gpu, GpuTrainer::Create(gpu_config, *model, optimizer.get(), data.train,
+                                                    data.val, &dropout_rng));
     JOBCTL_RETURN_IF_ERROR(gpu->Upload(*model, optimizer.get()));
   }
 
