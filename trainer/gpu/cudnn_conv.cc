@@ -22,17 +22,19 @@ struct Algorithms {
   size_t workspace_bytes = 0;
 };
 
-// The first heuristic result that ran, is deterministic, computes in plain
-// FP32 (no tensor-op math) and fits the workspace limit.
+// The first heuristic result that ran, computes in plain FP32 (no
+// tensor-op math) and fits the workspace limit, preferring deterministic
+// algorithms.
 template <typename Perf>
 const Perf* Pick(const Perf* results, int count) {
-  for (int i = 0; i < count; ++i) {
-    const bool fp32 =
-        results[i].mathType == CUDNN_FMA_MATH || results[i].mathType == CUDNN_DEFAULT_MATH;
-    if (results[i].status == CUDNN_STATUS_SUCCESS &&
-        results[i].determinism == CUDNN_DETERMINISTIC && fp32 &&
-        results[i].memory <= CudnnConv::kMaxWorkspaceBytes) {
-      return &results[i];
+  for (bool need_deterministic : {true, false}) {
+    for (int i = 0; i < count; ++i) {
+      const Perf& r = results[i];
+      const bool fp32 = r.mathType == CUDNN_FMA_MATH || r.mathType == CUDNN_DEFAULT_MATH;
+      if (r.status == CUDNN_STATUS_SUCCESS && fp32 && r.memory <= CudnnConv::kMaxWorkspaceBytes &&
+          (!need_deterministic || r.determinism == CUDNN_DETERMINISTIC)) {
+        return &r;
+      }
     }
   }
   return nullptr;
@@ -124,7 +126,7 @@ struct CudnnConv::Impl {
     const auto* bd = Pick(bwd, returned);
     if (f == nullptr || bf == nullptr || bd == nullptr) {
       return FailedPreconditionError(
-          "cuDNN offers no deterministic convolution algorithm for this layer");
+          "cuDNN offers no FP32 convolution algorithm within the workspace limit for this layer");
     }
     a.forward = f->algo;
     a.backward_filter = bf->algo;

@@ -2,9 +2,9 @@
 // through cuDNN's convolution routines: cudnnConvolutionForward plus
 // cudnnAddTensor for the bias, cudnnConvolutionBackwardFilter / Data /
 // Bias for the gradients. Algorithms come from cuDNN's heuristics
-// (cudnnGet*Algorithm_v7), taking the first that succeeds, is
-// deterministic and fits kMaxWorkspaceBytes; they are chosen once per
-// batch size. Math is plain FP32 FMA (CUDNN_FMA_MATH, no TF32), as the CPU
+// (cudnnGet*Algorithm_v7), taking the first that succeeds, runs in FP32
+// and fits kMaxWorkspaceBytes, deterministic ones first; they are chosen
+// once per batch size. Math is plain FP32 FMA (CUDNN_FMA_MATH, no TF32), as the CPU
 // path computes. Weights are [oc, ic, k, k] as in the ParameterBuffer.
 //
 // Built without cuDNN (JOBCTL_HAVE_CUDNN unset), Available() is false and
