@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,22 @@ namespace {
   do {                                                                            \
     if (cuda::CudaDeviceCount() == 0) GTEST_SKIP() << cuda::NoCudaDeviceReason(); \
   } while (0)
+
+// A float as "%g" writes it, for parameter names.
+std::string Short(float value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", static_cast<double>(value));
+  return text;
+}
+
+// A gtest parameter name: `text` with every other character than letters
+// and digits as '_', then the index (names stay unique).
+std::string ParamName(std::string text, size_t index) {
+  for (char& c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return text + "_" + std::to_string(index);
+}
 
 // max |a - b| <= atol + rtol * max |b|, reporting the worst element.
 void ExpectClose(const std::vector<float>& actual, const std::vector<float>& expected, double atol,
@@ -109,6 +128,14 @@ struct ModelCase {
   ConvEngine engine = ConvEngine::kAuto;
 };
 
+std::string Describe(const ModelCase& c) {
+  static const char* const kEngines[] = {"auto", "cudnn", "im2col"};
+  static const char* const kActivations[] = {"relu", "tanh", "sigmoid"};
+  return std::string(c.spec) + "/" + kActivations[static_cast<int>(c.activation)] + "/" + c.loss +
+         "/" + kEngines[static_cast<int>(c.engine)];
+}
+void PrintTo(const ModelCase& c, std::ostream* os) { *os << Describe(c); }
+
 class GpuModelVsCpuTest : public ::testing::TestWithParam<ModelCase> {};
 
 TEST_P(GpuModelVsCpuTest, ForwardLossAndEveryGradientMatchTheCpu) {
@@ -173,7 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"cnn", Activation::kRelu, "cross_entropy", ConvEngine::kIm2col},
                       ModelCase{"cnn", Activation::kRelu, "cross_entropy", ConvEngine::kCudnn},
                       ModelCase{"cnn", Activation::kRelu, "mse", ConvEngine::kIm2col},
-                      ModelCase{"cnn", Activation::kRelu, "mse", ConvEngine::kCudnn}));
+                      ModelCase{"cnn", Activation::kRelu, "mse", ConvEngine::kCudnn}),
+    [](const auto& info) { return ParamName(Describe(info.param), info.index); });
 
 TEST(GpuKernelsTest, DropoutZeroesAboutPAndScalesTheRest) {
   SKIP_WITHOUT_GPU();
@@ -229,6 +257,13 @@ struct OptimizerCase {
   float weight_decay;
 };
 
+std::string Describe(const OptimizerCase& c) {
+  return std::string(c.name) + "/momentum=" + Short(c.momentum) +
+         "/dampening=" + Short(c.dampening) + (c.nesterov ? "/nesterov" : "") +
+         "/weight_decay=" + Short(c.weight_decay);
+}
+void PrintTo(const OptimizerCase& c, std::ostream* os) { *os << Describe(c); }
+
 class GpuOptimizerVsCpuTest : public ::testing::TestWithParam<OptimizerCase> {};
 
 TEST_P(GpuOptimizerVsCpuTest, ThreeStepsMatchTheCpu) {
@@ -283,7 +318,10 @@ INSTANTIATE_TEST_SUITE_P(Optimizers, GpuOptimizerVsCpuTest,
                                            OptimizerCase{"adam", 0.0f, 0.0f, false, 0.0f},
                                            OptimizerCase{"adam", 0.0f, 0.0f, false, 0.05f},
                                            OptimizerCase{"adadelta", 0.0f, 0.0f, false, 0.0f},
-                                           OptimizerCase{"adadelta", 0.0f, 0.0f, false, 0.01f}));
+                                           OptimizerCase{"adadelta", 0.0f, 0.0f, false, 0.01f}),
+                         [](const auto& info) {
+                           return ParamName(Describe(info.param), info.index);
+                         });
 
 // A small data set of `count` random samples for the training tests.
 Dataset RandomDataset(int count, int features, int classes, uint64_t seed) {
@@ -371,7 +409,8 @@ TEST_P(GpuTrainingVsCpuTest, FiveStepsOfTheTrainerMatchTheCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GpuTrainingVsCpuTest,
-                         ::testing::Values("mlp:784-128-64-10", "cnn"));
+                         ::testing::Values("mlp:784-128-64-10", "cnn"),
+                         [](const auto& info) { return ParamName(info.param, info.index); });
 
 TEST(HostStagingCommunicatorTest, PassesHostValuesThroughTheDevice) {
   SKIP_WITHOUT_GPU();

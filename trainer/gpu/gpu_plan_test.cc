@@ -4,16 +4,44 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
+#include <ostream>
+#include <string>
+
 #include "trainer/layers/layer.h"
 
 namespace jobctl::trainer::gpu {
 namespace {
+
+// A float as "%g" writes it, for parameter names.
+std::string Short(float value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", static_cast<double>(value));
+  return text;
+}
+
+// A gtest parameter name: `text` with every other character than letters
+// and digits as '_', then the index (names stay unique).
+std::string ParamName(std::string text, size_t index) {
+  for (char& c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return text + "_" + std::to_string(index);
+}
 
 struct Case {
   const char* spec;
   Activation activation;
   float dropout;
 };
+
+std::string Describe(const Case& c) {
+  static const char* const kActivations[] = {"relu", "tanh", "sigmoid"};
+  return std::string(c.spec) + "/" + kActivations[static_cast<int>(c.activation)] +
+         "/dropout=" + Short(c.dropout);
+}
+void PrintTo(const Case& c, std::ostream* os) { *os << Describe(c); }
 
 class GpuPlanTest : public ::testing::TestWithParam<Case> {};
 
@@ -69,7 +97,10 @@ INSTANTIATE_TEST_SUITE_P(Models, GpuPlanTest,
                                            Case{"mlp:5-7-1", Activation::kSigmoid, 0.0f},
                                            Case{"logreg:784-10", Activation::kRelu, 0.5f},
                                            Case{"cnn", Activation::kRelu, 0.0f},
-                                           Case{"cnn", Activation::kRelu, 0.5f}));
+                                           Case{"cnn", Activation::kRelu, 0.5f}),
+                         [](const auto& info) {
+                           return ParamName(Describe(info.param), info.index);
+                         });
 
 TEST(GpuPlanTest, CnnGeometry) {
   auto spec = ParseModelSpec("cnn");
