@@ -3,11 +3,10 @@
 //
 // Exit status: 0 on success, 2 on bad input (options, data, model spec),
 // 1 on other failures (a peer lost, a disk error).
-#include <filesystem>
 #include <iostream>
 #include <variant>
 
-#include "trainer/train/communicator_factory.h"
+#include "trainer/train/device_choice.h"
 #include "trainer/train/options_parser.h"
 #include "trainer/train/predict.h"
 #include "trainer/train/train_loop.h"
@@ -25,12 +24,6 @@ int Fail(const jobctl::Status& status) {
   }
 }
 
-bool HasCudaDevice() {
-  std::error_code ec;
-  return std::filesystem::exists("/dev/nvidia0", ec) ||
-         std::filesystem::exists("/proc/driver/nvidia/gpus", ec);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -46,13 +39,10 @@ int main(int argc, char** argv) {
     return status.ok() ? 0 : Fail(status);
   }
   TrainOptions& options = std::get<TrainOptions>(*parsed);
-  if (options.device == "cuda") {
-    return Fail(jobctl::InvalidArgumentError(
-        HasCudaDevice() ? "--device cuda: this jobtrainer's CUDA path is not built yet; use "
-                          "--device cpu"
-                        : "--device cuda: no CUDA GPU on this machine (use --device cpu or auto)"));
-  }
-  auto comm = MakeCommunicator();
+  auto device = ResolveDevice(options.device);  // auto -> cpu or cuda
+  if (!device.ok()) return Fail(device.status());
+  options.device = *device;
+  auto comm = MakeCommunicatorForDevice(options.device, std::cerr);
   if (!comm.ok()) return Fail(comm.status());
   jobctl::Status status = RunTraining(options, comm->get(), std::cout);
   return status.ok() ? 0 : Fail(status);

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "trainer/checkpoint/safetensors.h"
+#include "trainer/train/device_choice.h"
 
 namespace jobctl::trainer {
 namespace {
@@ -270,7 +271,7 @@ TEST_F(CliTest, BadInputsExit2WithMessage) {
       {"--data idx:" + kData + "/mnist/t10k-labels-idx1-ubyte.gz," + kData +
            "/mnist/t10k-labels-idx1-ubyte.gz",
        "jobtrainer: " + kData + "/mnist/t10k-labels-idx1-ubyte.gz: wrong IDX magic 0x00000801"},
-      {"--data csv:" + kData + "/iris/iris.csv --device cuda", "jobtrainer: --device cuda"},
+      {"--data csv:" + kData + "/iris/iris.csv --device gpu", "jobtrainer: --device: unknown"},
       {"--data csv:" + kData + "/iris/iris.csv --model mlp:4-3 --optimizer rmsprop",
        "jobtrainer: --optimizer: unknown optimizer \"rmsprop\""},
       {"--data foo", "jobtrainer: --data: cannot parse \"foo\""},
@@ -286,6 +287,16 @@ TEST_F(CliTest, BadInputsExit2WithMessage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find(Out("bad.csv") + ":2: expected 3 columns, got 2"), std::string::npos)
       << r.output;
+}
+
+TEST_F(CliTest, DeviceCudaWithoutAUsableGpuExits2WithTheReason) {
+  if (ResolveDevice("cuda").ok()) GTEST_SKIP() << "this machine has a usable GPU";
+  RunResult r = RunTrainer("--data csv:" + kData + "/iris/iris.csv --model mlp:4-3 --device cuda" +
+                           " --epochs 1 --outputs " + Out("out"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("jobtrainer: --device cuda: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("use --device cpu or auto"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(Out("out/model.safetensors")));
 }
 
 }  // namespace

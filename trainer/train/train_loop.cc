@@ -13,6 +13,7 @@
 #include "trainer/checkpoint/checkpoint_fence.h"
 #include "trainer/checkpoint/training_checkpoint.h"
 #include "trainer/data/distributed_sampler.h"
+#include "trainer/gpu/gpu_trainer.h"
 #include "trainer/losses/loss.h"
 #include "trainer/model/model_spec.h"
 #include "trainer/model/sequential.h"
@@ -76,6 +77,14 @@ std::string FormatEpochLine(const EpochReport& r) {
 }
 
 Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream& out) {
+  // --device cuda over NCCL: `comm` takes device pointers; the loop's own
+  // collectives on host values go through a staging copy.
+  Communicator* const gradient_comm = comm;
+  std::unique_ptr<Communicator> staged_comm;
+  if (comm->memory_kind() == MemoryKind::kDevice) {
+    JOBCTL_ASSIGN_OR_RETURN(staged_comm, MakeHostStagingCommunicator(comm));
+    comm = staged_comm.get();
+  }
   const int rank = comm->rank();
   const int world = comm->world_size();
   if (options.batch_size % world != 0) {
@@ -155,6 +164,16 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
   }
   // Rank 0's weights (initial or restored) are everyone's.
   JOBCTL_RETURN_IF_ERROR(comm->Broadcast(params.values(), params.size(), 0));
+  // --device cuda: the same math on the GPU; model and optimizer stay the
+  // host copies for checkpoints and the model file.
+  std::unique_ptr<GpuTrainer> gpu;
+  if (options.device == "cuda") {
+    GpuTrainerConfig gpu_config{
+        spec, {activation, options.dropout}, options.optimizer, options.loss, local_batch};
+    JOBCTL_ASSIGN_OR_RETURN(gpu, GpuTrainer::Create(gpu_config, *model, optimizer.get(), data.train,
+                                                    data.val, &dropout_rng));
+    JOBCTL_RETURN_IF_ERROR(gpu->Upload(*model, optimizer.get()));
+  }
 
   const float threshold = options.loss == "binary_cross_entropy" ? 0.0f : 0.5f;
   DistributedSampler sampler(data.train.count, rank, world, options.seed, /*shuffle=*/true);
@@ -171,14 +190,23 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
     double loss_sum = 0.0;
     for (size_t start = 0; start < indices.size(); start += static_cast<size_t>(local_batch)) {
       int n = static_cast<int>(std::min(indices.size() - start, static_cast<size_t>(local_batch)));
-      GatherBatch(data.train, indices.data() + start, n, &batch, &labels);
-      const Tensor& output = model->Forward(batch, /*training=*/true);
-      float batch_loss = loss->Compute(output, labels.data(), &grad);
+      float batch_loss = 0.0f;
+      if (gpu) {
+        JOBCTL_ASSIGN_OR_RETURN(batch_loss, gpu->ForwardLoss(indices.data() + start, n));
+      } else {
+        GatherBatch(data.train, indices.data() + start, n, &batch, &labels);
+        const Tensor& output = model->Forward(batch, /*training=*/true);
+        batch_loss = loss->Compute(output, labels.data(), &grad);
+      }
       if (!std::isfinite(batch_loss)) {
         return FailedPreconditionError("epoch " + std::to_string(epoch) +
                                        ": the loss is not finite (lower --lr?)");
       }
       loss_sum += static_cast<double>(batch_loss) * n;
+      if (gpu) {
+        JOBCTL_RETURN_IF_ERROR(gpu->BackwardAndStep(gradient_comm));
+        continue;
+      }
       model->Backward(grad);
       JOBCTL_RETURN_IF_ERROR(comm->AllReduceAverage(params.grads(), params.size()));
       optimizer->Step(params.values(), params.grads(), params.size());
@@ -194,13 +222,19 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
     report.epochs = options.epochs;
     report.train_loss = train_loss;
     if (data.val.count > 0) {
-      EvalResult val = Evaluate(model.get(), *loss, data.val, 0, 256, threshold);
+      EvalResult val;
+      if (gpu) {
+        JOBCTL_ASSIGN_OR_RETURN(val, gpu->Evaluate(threshold));
+      } else {
+        val = Evaluate(model.get(), *loss, data.val, 0, 256, threshold);
+      }
       report.has_validation = true;
       report.val_loss = val.loss();
       report.val_accuracy = val.accuracy();
     }
     report.samples_per_second =
         static_cast<double>(indices.size()) * world / std::max(train_seconds, 1e-9);
+    if (gpu && rank == 0) JOBCTL_RETURN_IF_ERROR(gpu->Download(model.get(), optimizer.get()));
     if (rank == 0) {
       Metadata meta = {{"epoch", std::to_string(epoch)},
                        {"model", spec.text},
