@@ -56,16 +56,39 @@ TEST_P(GpuPlanTest, MatchesTheCpuModelLayerForLayer) {
   auto plan = BuildGpuPlan(*spec, options, (*model)->params());
   ASSERT_TRUE(plan.ok()) << plan.status().message();
 
+  // The plan keeps torch's modules one by one; the CPU model runs each CNN
+  // block (Conv2d, then the plan's MaxPool2d and ReLU) as one fused layer and
+  // leaves Flatten out (the identity on flat rows).
   const auto& layers = (*model)->layers();
-  ASSERT_EQ(plan->ops.size(), layers.size());
+  size_t op = 0;
   int widest = layers.front()->in_features();
   for (size_t i = 0; i < layers.size(); ++i) {
-    SCOPED_TRACE("layer " + std::to_string(i));
-    EXPECT_EQ(plan->ops[i].Describe(), layers[i]->Describe());
-    EXPECT_EQ(plan->ops[i].in_features, layers[i]->in_features());
-    EXPECT_EQ(plan->ops[i].out_features, layers[i]->out_features());
-    widest = std::max(widest, layers[i]->out_features());
+    SCOPED_TRACE("layer " + std::to_string(i) + ": " + layers[i]->Describe());
+    if (op < plan->ops.size() && plan->ops[op].kind == OpKind::kFlatten &&
+        layers[i]->Describe() != plan->ops[op].Describe()) {
+      EXPECT_EQ(plan->ops[op].in_features, plan->ops[op].out_features);
+      ++op;
+    }
+    ASSERT_LT(op, plan->ops.size());
+    const GpuOp& first = plan->ops[op];
+    const GpuOp* last = &first;
+    std::string description = first.Describe();
+    if (first.kind == OpKind::kConv2d && layers[i]->Describe() != description) {
+      ASSERT_LT(op + 2, plan->ops.size());
+      EXPECT_EQ(plan->ops[op + 1].kind, OpKind::kMaxPool2d);
+      EXPECT_EQ(plan->ops[op + 2].kind, OpKind::kRelu);
+      description += ", " + plan->ops[op + 2].Describe() + ", " + plan->ops[op + 1].Describe();
+      last = &plan->ops[op + 2];
+      op += 2;
+    }
+    ++op;
+    EXPECT_EQ(description, layers[i]->Describe());
+    EXPECT_EQ(first.in_features, layers[i]->in_features());
+    EXPECT_EQ(last->out_features, layers[i]->out_features());
   }
+  EXPECT_EQ(op, plan->ops.size());
+  // The GPU keeps every module's output, the unpooled convolutions' too.
+  for (const GpuOp& o : plan->ops) widest = std::max(widest, o.out_features);
   EXPECT_EQ(plan->parameter_count, (*model)->params().size());
   EXPECT_EQ(plan->input_features, (*model)->in_features());
   EXPECT_EQ(plan->output_features, (*model)->out_features());
