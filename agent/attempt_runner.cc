@@ -97,9 +97,7 @@ void AttemptRunner::Prepare() {
   // Top-down, so that each directory costs one mkdir (jobs/ is there after
   // the first attempt).
   std::string attempt_dir = paths::AttemptDir(wd, command_.job_id, command_.attempt);
-  std::string outputs_dir = paths::OutputsDir(wd, command_.job_id, command_.attempt);
   Status s = MakeDirs(attempt_dir);
-  if (s.ok()) s = MakeDirs(outputs_dir);
   for (const auto& r : ranks_) {
     if (s.ok()) s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
   }

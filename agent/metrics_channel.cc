@@ -43,7 +43,7 @@ MetricsChannel::MetricsChannel(boost::asio::io_context& io, std::string path, in
       pipe_(io, fd),
       on_points_(std::move(on_points)),
       on_notice_(std::move(on_notice)),
-      buffer_(64 * 1024) {}
+      buffer_(new char[kReadBytes]) {}
 
 MetricsChannel::~MetricsChannel() {
   *alive_ = false;
@@ -52,10 +52,10 @@ MetricsChannel::~MetricsChannel() {
 
 void MetricsChannel::ReadMore() {
   pipe_.async_read_some(
-      boost::asio::buffer(buffer_),
+      boost::asio::buffer(buffer_.get(), kReadBytes),
       [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
         if (!*alive || closed_) return;
-        if (n > 0) Consume(buffer_.data(), n);
+        if (n > 0) Consume(buffer_.get(), n);
         if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
           return;  // the descriptor is gone; Close() cleans up
         }
@@ -123,10 +123,10 @@ void MetricsChannel::Close() {
   // Whatever the rank wrote before it exited is in the pipe now.
   int fd = pipe_.native_handle();
   for (int i = 0; i < 1 << 16; ++i) {
-    ssize_t n = ::read(fd, buffer_.data(), buffer_.size());
+    ssize_t n = ::read(fd, buffer_.get(), kReadBytes);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    Consume(buffer_.data(), static_cast<size_t>(n));
+    Consume(buffer_.get(), static_cast<size_t>(n));
   }
   if (!partial_.empty() && !discarding_) {
     HandleLine(partial_);  // a last line without its newline

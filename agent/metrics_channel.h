@@ -71,7 +71,9 @@ class MetricsChannel {
   NoticeFn on_notice_;
   std::string partial_;
   bool discarding_ = false;  // inside an over-long line: drop up to its newline
-  std::vector<char> buffer_;
+  static constexpr size_t kReadBytes = 64 * 1024;
+  // Not zero-filled: most ranks write no metric, and then touch none of it.
+  std::unique_ptr<char[]> buffer_;
   std::vector<std::string> batch_;
   std::map<std::string, int64_t> next_step_;
   uint64_t points_ = 0;

@@ -18,13 +18,9 @@ std::string CodeDir(const std::string& work_dir, const std::string& job_id, int 
   return AttemptDir(work_dir, job_id, attempt) + "/code";
 }
 
-std::string OutputsDir(const std::string& work_dir, const std::string& job_id, int attempt) {
-  return AttemptDir(work_dir, job_id, attempt) + "/outputs";
-}
-
 std::string RankOutputsDir(const std::string& work_dir, const std::string& job_id, int attempt,
                            int rank) {
-  return OutputsDir(work_dir, job_id, attempt) + "/rank-" + std::to_string(rank);
+  return AttemptDir(work_dir, job_id, attempt) + "/outputs-rank-" + std::to_string(rank);
 }
 
 std::string MetricsFifo(const std::string& work_dir, const std::string& job_id, int attempt,
