@@ -8,7 +8,7 @@
 //   |       |-- code/                        code_archive unpacked (cwd when present)
 //   |       |-- metrics-rank-<r>.fifo        JOBCTL_METRICS of rank r (rank_metrics.h)
 //   |       `-- outputs-rank-<r>/            JOBCTL_OUTPUTS_DIR of global rank r
-//   |-- fifos/                              idle metrics FIFOs, for the next ranks (fifo_pool.h)
+//   |-- fifos/                               idle metrics FIFOs, for the next ranks (fifo_pool.h)
 //   `-- spool/
 //       `-- <job_id>/
 //           `-- attempt-<n>/
