@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "agent/paths.h"
 #include "common/protocol/log_records.h"
 
 namespace jobctl::agent {
@@ -27,6 +28,7 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
       link_(
           io, zmq_context, options_.controller, options_.node.id,
           [this](protocol::Envelope e) { HandlePush(std::move(e)); }, options_.credentials),
+      fifos_(paths::FifoPoolDir(options_.work_dir)),
       heartbeat_timer_(io),
       event_retry_timer_(io),
       shutdown_timer_(io) {
@@ -164,6 +166,7 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   ro.default_grace = options_.default_grace;
   ro.base_env = options_.base_env;
   ro.shipper = options_.shipper;
+  ro.fifos = &fifos_;
   OutputsUploadJob upload{options_.work_dir, options_.node.id, cmd->job_id,   cmd->attempt,
                           cmd->node_rank,    cmd->num_nodes,   cmd->ranks};
   auto runner = std::make_unique<AttemptRunner>(

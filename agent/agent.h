@@ -27,6 +27,7 @@
 #include "agent/attempt_reporter.h"
 #include "agent/attempt_runner.h"
 #include "agent/controller_link.h"
+#include "agent/fifo_pool.h"
 #include "agent/outputs_uploader.h"
 #include "agent/runtime.h"
 #include "common/protocol/messages.h"
@@ -96,6 +97,7 @@ class Agent final : public AttemptReporter {
   AgentOptions options_;
   ControllerLink link_;
   std::map<std::string, void (Agent::*)(const protocol::Envelope&)> push_handlers_;
+  FifoPool fifos_;  // outlives the runners
   std::map<AttemptKey, std::unique_ptr<AttemptRunner>> runners_;
   std::map<AttemptKey, std::unique_ptr<OutputsUploader>> uploads_;
   boost::asio::steady_timer heartbeat_timer_;

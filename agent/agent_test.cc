@@ -1,17 +1,16 @@
 // The agent against a fake controller: a ZeroMQ ROUTER socket in the test.
 #include "agent/agent.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <gtest/gtest.h>
 
 #include "agent/paths.h"
 #include "agent/process_runtime.h"
@@ -268,17 +267,18 @@ TEST_F(AgentTest, RunsRanksStreamsEveryLineAndReportsExits) {
       if (l.rfind("line ", 0) == 0) numbered.push_back(l);
     }
     ASSERT_EQ(numbered.size(), 500u);
-    for (int i = 0; i < 500; ++i) EXPECT_EQ(numbered[static_cast<size_t>(i)], "line " + std::to_string(i));
+    for (int i = 0; i < 500; ++i)
+      EXPECT_EQ(numbered[static_cast<size_t>(i)], "line " + std::to_string(i));
     EXPECT_NE(std::find(lines.begin(), lines.end(), "err"), lines.end());
   }
-  EXPECT_TRUE(std::filesystem::is_directory(AttemptDir() + "/outputs/rank-1"));
+  EXPECT_TRUE(std::filesystem::is_directory(AttemptDir() + "/outputs-rank-1"));
 }
 
 TEST_F(AgentTest, FailFastStopsTheOtherLocalRanks) {
-  controller_.Push(Command(
-      "if [ \"$RANK\" = 1 ]; then while [ ! -f bg-0 ]; do sleep 0.01; done; exit 3; fi; "
-      "sleep 1000 & echo $! > bg-$RANK; wait",
-      2));
+  controller_.Push(
+      Command("if [ \"$RANK\" = 1 ]; then while [ ! -f bg-0 ]; do sleep 0.01; done; exit 3; fi; "
+              "sleep 1000 & echo $! > bg-$RANK; wait",
+              2));
   ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
   EXPECT_EQ(controller_.FindEvent(1, "exited")->exit_code, 3);
   EXPECT_EQ(controller_.FindEvent(0, "exited")->signal, SIGTERM);
@@ -292,8 +292,8 @@ TEST_F(AgentTest, FailFastStopsTheOtherLocalRanks) {
 
 TEST_F(AgentTest, StopAttemptKillsEveryProcessOfTheRanks) {
   // The ranks (and their children) ignore SIGTERM: only SIGKILL ends them.
-  controller_.Push(Command(
-      "trap '' TERM; sleep 1000 & echo $! > bg-$RANK; while true; do sleep 0.05; done", 2));
+  controller_.Push(
+      Command("trap '' TERM; sleep 1000 & echo $! > bg-$RANK; while true; do sleep 0.05; done", 2));
   ASSERT_TRUE(controller_.ServeUntil([this] {
     return controller_.FindEvent(0, "started") && controller_.FindEvent(1, "started") &&
            std::filesystem::exists(AttemptDir() + "/bg-0") &&
@@ -311,8 +311,8 @@ TEST_F(AgentTest, StopAttemptKillsEveryProcessOfTheRanks) {
   ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
   EXPECT_EQ(controller_.FindEvent(0, "exited")->signal, SIGKILL);
   EXPECT_EQ(controller_.FindEvent(1, "exited")->signal, SIGKILL);
-  EXPECT_TRUE(controller_.ServeUntil(
-      [&] { return !ProcessAlive(bg0) && !ProcessAlive(bg1); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(controller_.ServeUntil([&] { return !ProcessAlive(bg0) && !ProcessAlive(bg1); },
+                                     std::chrono::seconds(5)));
   // Nothing reported as running any more.
   int hb = controller_.heartbeats;
   EXPECT_TRUE(controller_.ServeUntil([&] { return controller_.heartbeats > hb + 1; }));
@@ -320,8 +320,8 @@ TEST_F(AgentTest, StopAttemptKillsEveryProcessOfTheRanks) {
 
 TEST_F(AgentTest, NoLineLostOrRepeatedWhenAcksStallThenResume) {
   controller_.ack_logs = false;
-  controller_.Push(Command(
-      "i=0; while [ $i -lt 20000 ]; do echo \"line $i\"; i=$((i+1)); done", 1));
+  controller_.Push(
+      Command("i=0; while [ $i -lt 20000 ]; do echo \"line $i\"; i=$((i+1)); done", 1));
   ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.dropped_batches >= 3; }));
   controller_.ack_logs = true;
   ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); }));
@@ -347,15 +347,16 @@ TEST_F(AgentTest, UnpacksTheCodeArchiveAndRunsInIt) {
   ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); }));
   EXPECT_EQ(controller_.FindEvent(0, "exited")->exit_code, 0);
   EXPECT_EQ(controller_.lines[0],
-            (std::vector<std::string>{"hello from code",
-                                      std::filesystem::canonical(AttemptDir() + "/code").string()}));
+            (std::vector<std::string>{
+                "hello from code", std::filesystem::canonical(AttemptDir() + "/code").string()}));
 }
 
 TEST_F(AgentTest, BadCodeArchiveIsAPrepareFailure) {
   auto c = Command("true", 1);
   c.code_archive.data = "this is not a tar.gz";
   controller_.Push(c);
-  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(-1, "prepare_failed"); }));
+  ASSERT_TRUE(
+      controller_.ServeUntil([this] { return controller_.FindEvent(-1, "prepare_failed"); }));
   EXPECT_NE(controller_.FindEvent(-1, "prepare_failed")->message.find("tar"), std::string::npos);
   EXPECT_EQ(controller_.FindEvent(0, "started"), nullptr);
 }
@@ -366,7 +367,8 @@ TEST_F(AgentTest, UnresolvableMasterAddrIsAPrepareFailure) {
   c.node_rank = 1;
   c.master_addr = "no-such-host.invalid";
   controller_.Push(c);
-  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(-1, "prepare_failed"); }));
+  ASSERT_TRUE(
+      controller_.ServeUntil([this] { return controller_.FindEvent(-1, "prepare_failed"); }));
   EXPECT_NE(controller_.FindEvent(-1, "prepare_failed")->message.find("no-such-host.invalid"),
             std::string::npos);
   EXPECT_EQ(controller_.FindEvent(1, "started"), nullptr);
@@ -383,9 +385,8 @@ namespace {
 TEST_F(AgentTest, DISABLED_LogThroughputOfOneRank) {
   constexpr size_t kLines = 1000000;
   auto start = std::chrono::steady_clock::now();
-  controller_.Push(Command("yes " + std::string(99, 'x') + " | head -n " +
-                               std::to_string(kLines),
-                           1));
+  controller_.Push(
+      Command("yes " + std::string(99, 'x') + " | head -n " + std::to_string(kLines), 1));
   ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "exited"); },
                                      std::chrono::seconds(120)));
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

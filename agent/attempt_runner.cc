@@ -40,8 +40,6 @@ Status MakeDirs(const std::string& dir) {
   return Status::Ok();
 }
 
-std::string Parent(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
 }  // namespace
 
 AttemptRunner::AttemptRunner(boost::asio::io_context& io, Runtime* runtime,
@@ -96,12 +94,10 @@ void AttemptRunner::Start() {
 
 void AttemptRunner::Prepare() {
   const auto& wd = options_.work_dir;
-  // Top-down, so that each directory costs one mkdir.
+  // Top-down, so that each directory costs one mkdir (jobs/ is there after
+  // the first attempt).
   std::string attempt_dir = paths::AttemptDir(wd, command_.job_id, command_.attempt);
-  std::string outputs_dir = paths::OutputsDir(wd, command_.job_id, command_.attempt);
-  Status s = MakeDirs(Parent(attempt_dir));
-  if (s.ok()) s = MakeDirs(attempt_dir);
-  if (s.ok()) s = MakeDirs(outputs_dir);
+  Status s = MakeDirs(attempt_dir);
   for (const auto& r : ranks_) {
     if (s.ok()) s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
   }
@@ -322,7 +318,7 @@ Status AttemptRunner::StartRank(RankState& r) {
     RankState* rp = &r;
     auto metrics = RankMetrics::Open(io_, reporter_,
                                      {wd, options_.node_id, command_.job_id, command_.attempt,
-                                      r.rank, options_.shipper, spools_new_},
+                                      r.rank, options_.shipper, spools_new_, options_.fifos},
                                      [rp](const std::string& line) {
                                        Status s = rp->spool->Append({line});
                                        if (!s.ok()) spdlog::error("log spool: {}", s.ToString());

@@ -38,6 +38,7 @@
 
 #include "agent/attempt_reporter.h"
 #include "agent/child_process.h"
+#include "agent/fifo_pool.h"
 #include "agent/log_reader.h"
 #include "agent/log_shipper.h"
 #include "agent/log_spool.h"
@@ -53,6 +54,7 @@ struct AttemptRunnerOptions {
   std::chrono::milliseconds default_grace{10000};
   std::vector<std::string> base_env;  // the agent's environment, "KEY=VALUE"
   LogShipperOptions shipper;
+  FifoPool* fifos = nullptr;  // the metrics FIFOs' pool; may be null
 };
 
 class AttemptRunner {

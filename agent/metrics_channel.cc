@@ -1,7 +1,5 @@
 #include "agent/metrics_channel.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,52 +28,34 @@ std::string Printable(std::string_view line) {
 
 Result<std::unique_ptr<MetricsChannel>> MetricsChannel::Open(boost::asio::io_context& io,
                                                              std::string path, PointsFn on_points,
-                                                             NoticeFn on_notice) {
-  // A leftover of an earlier run is replaced (rarely there: no unlink first).
-  int made = ::mkfifo(path.c_str(), 0666);
-  if (made != 0 && errno == EEXIST) {
-    ::unlink(path.c_str());
-    made = ::mkfifo(path.c_str(), 0666);
-  }
-  if (made != 0) {
-    return InternalError("cannot create the metrics FIFO " + path + ": " + std::strerror(errno));
-  }
-  ::chmod(path.c_str(), 0666);  // whatever the umask: any user of the rank may write
-  int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    Status s = InternalError("cannot open the metrics FIFO " + path + ": " + std::strerror(errno));
-    ::unlink(path.c_str());
-    return s;
-  }
-  std::unique_ptr<MetricsChannel> channel(
-      new MetricsChannel(io, std::move(path), fd, std::move(on_points), std::move(on_notice)));
+                                                             NoticeFn on_notice, FifoPool* fifos) {
+  JOBCTL_ASSIGN_OR_RETURN(int fd, fifos ? fifos->Acquire(path) : MakeFifo(path));
+  std::unique_ptr<MetricsChannel> channel(new MetricsChannel(
+      io, std::move(path), fd, std::move(on_points), std::move(on_notice), fifos));
   channel->ReadMore();
   return channel;
 }
 
 MetricsChannel::MetricsChannel(boost::asio::io_context& io, std::string path, int fd,
-                               PointsFn on_points, NoticeFn on_notice)
+                               PointsFn on_points, NoticeFn on_notice, FifoPool* fifos)
     : path_(std::move(path)),
+      fifos_(fifos),
       pipe_(io, fd),
       on_points_(std::move(on_points)),
       on_notice_(std::move(on_notice)),
-      buffer_(64 * 1024) {}
+      buffer_(new char[kReadBytes]) {}
 
 MetricsChannel::~MetricsChannel() {
   *alive_ = false;
-  if (!closed_) {
-    boost::system::error_code ec;
-    pipe_.close(ec);
-    ::unlink(path_.c_str());
-  }
+  if (!closed_) ReleaseFifo();
 }
 
 void MetricsChannel::ReadMore() {
   pipe_.async_read_some(
-      boost::asio::buffer(buffer_),
+      boost::asio::buffer(buffer_.get(), kReadBytes),
       [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
         if (!*alive || closed_) return;
-        if (n > 0) Consume(buffer_.data(), n);
+        if (n > 0) Consume(buffer_.get(), n);
         if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::try_again) {
           return;  // the descriptor is gone; Close() cleans up
         }
@@ -130,15 +110,23 @@ void MetricsChannel::Bad(std::string_view line, const std::string& why) {
   }
 }
 
+void MetricsChannel::ReleaseFifo() {
+  // The descriptor goes to the pool (or is closed) without Asio; release()
+  // cancels the pending read.
+  int fd = pipe_.release();
+  if (fifos_) return fifos_->Release(path_, fd);
+  DeleteFifo(path_, fd);
+}
+
 void MetricsChannel::Close() {
   if (closed_) return;
   // Whatever the rank wrote before it exited is in the pipe now.
   int fd = pipe_.native_handle();
   for (int i = 0; i < 1 << 16; ++i) {
-    ssize_t n = ::read(fd, buffer_.data(), buffer_.size());
+    ssize_t n = ::read(fd, buffer_.get(), kReadBytes);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    Consume(buffer_.data(), static_cast<size_t>(n));
+    Consume(buffer_.get(), static_cast<size_t>(n));
   }
   if (!partial_.empty() && !discarding_) {
     HandleLine(partial_);  // a last line without its newline
@@ -149,9 +137,7 @@ void MetricsChannel::Close() {
     }
   }
   closed_ = true;
-  boost::system::error_code ec;
-  pipe_.close(ec);
-  ::unlink(path_.c_str());
+  ReleaseFifo();
   if (bad_lines_ > 0 && on_notice_) {
     on_notice_("jobctl: metrics: " + std::to_string(bad_lines_) + " bad line(s) ignored, " +
                std::to_string(points_) + " point(s) recorded");

@@ -1,7 +1,8 @@
 // MetricsChannel: the named pipe (FIFO) a rank writes metric lines to; its
 // path is the rank's JOBCTL_METRICS (docs/tracking.md).
 //
-// The agent creates the FIFO (mode 0666 in the attempt's work dir) and holds
+// The agent creates the FIFO (mode 0666 in the attempt's work dir; recycled
+// through a FifoPool when given one) and holds
 // it open for reading and writing, so a writer's open() never blocks and the
 // agent never sees end-of-file while the rank runs. Writes of at most
 // PIPE_BUF (4096) bytes are atomic, so lines from several processes of a
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/fifo_pool.h"
 #include "common/status.h"
 
 namespace jobctl::agent {
@@ -34,15 +36,18 @@ class MetricsChannel {
   // One line of text for the rank's log.
   using NoticeFn = std::function<void(const std::string& line)>;
 
-  // Creates the FIFO at `path` (replacing what is there) and starts reading.
+  // Creates the FIFO at `path` (replacing what is there; from `fifos` when
+  // given, which must outlive the channel) and starts reading.
   static Result<std::unique_ptr<MetricsChannel>> Open(boost::asio::io_context& io, std::string path,
-                                                      PointsFn on_points, NoticeFn on_notice);
+                                                      PointsFn on_points, NoticeFn on_notice,
+                                                      FifoPool* fifos = nullptr);
   ~MetricsChannel();
   MetricsChannel(const MetricsChannel&) = delete;
   MetricsChannel& operator=(const MetricsChannel&) = delete;
 
   // Reads what is still in the pipe (the rank has exited), stops reading,
-  // removes the FIFO and, when lines were bad, notes how many.
+  // removes the FIFO from its path (back to the pool, or deleted) and, when
+  // lines were bad, notes how many.
   void Close();
 
   const std::string& path() const { return path_; }
@@ -51,7 +56,8 @@ class MetricsChannel {
 
  private:
   MetricsChannel(boost::asio::io_context& io, std::string path, int fd, PointsFn on_points,
-                 NoticeFn on_notice);
+                 NoticeFn on_notice, FifoPool* fifos);
+  void ReleaseFifo();
   void ReadMore();
   // Splits `data` into lines (keeping a partial last line) and parses them.
   void Consume(const char* data, size_t size);
@@ -59,12 +65,15 @@ class MetricsChannel {
   void Bad(std::string_view line, const std::string& why);
 
   std::string path_;
+  FifoPool* fifos_;  // may be null
   boost::asio::posix::stream_descriptor pipe_;
   PointsFn on_points_;
   NoticeFn on_notice_;
   std::string partial_;
   bool discarding_ = false;  // inside an over-long line: drop up to its newline
-  std::vector<char> buffer_;
+  static constexpr size_t kReadBytes = 64 * 1024;
+  // Not zero-filled: most ranks write no metric, and then touch none of it.
+  std::unique_ptr<char[]> buffer_;
   std::vector<std::string> batch_;
   std::map<std::string, int64_t> next_step_;
   uint64_t points_ = 0;

@@ -11,26 +11,28 @@ std::string ContainersConfFile(const std::string& work_dir) {
 std::string JobsDir(const std::string& work_dir) { return work_dir + "/jobs"; }
 
 std::string AttemptDir(const std::string& work_dir, const std::string& job_id, int attempt) {
-  return JobsDir(work_dir) + "/" + job_id + "/attempt-" + std::to_string(attempt);
+  return JobsDir(work_dir) + "/" + job_id + "-attempt-" + std::to_string(attempt);
 }
 
 std::string CodeDir(const std::string& work_dir, const std::string& job_id, int attempt) {
   return AttemptDir(work_dir, job_id, attempt) + "/code";
 }
 
-std::string OutputsDir(const std::string& work_dir, const std::string& job_id, int attempt) {
-  return AttemptDir(work_dir, job_id, attempt) + "/outputs";
-}
-
 std::string RankOutputsDir(const std::string& work_dir, const std::string& job_id, int attempt,
                            int rank) {
-  return OutputsDir(work_dir, job_id, attempt) + "/rank-" + std::to_string(rank);
+  return AttemptDir(work_dir, job_id, attempt) + "/outputs-rank-" + std::to_string(rank);
 }
+
+std::string MetricsFifo(const std::string& work_dir, const std::string& job_id, int attempt,
+                        int rank) {
+  return AttemptDir(work_dir, job_id, attempt) + "/metrics-rank-" + std::to_string(rank) + ".fifo";
+}
+
+std::string FifoPoolDir(const std::string& work_dir) { return work_dir + "/fifos"; }
 
 std::string SpoolDir(const std::string& work_dir) { return work_dir + "/spool"; }
 
-std::string SpoolAttemptDir(const std::string& work_dir, const std::string& job_id,
-                            int attempt) {
+std::string SpoolAttemptDir(const std::string& work_dir, const std::string& job_id, int attempt) {
   return SpoolDir(work_dir) + "/" + job_id + "/attempt-" + std::to_string(attempt);
 }
 

@@ -4,18 +4,24 @@
 //   |-- node-id                              the node id, persisted on first start
 //   |-- containers.conf                      podman's configuration (runtime_factory.h)
 //   |-- jobs/
-//   |   `-- <job_id>/
-//   |       `-- attempt-<n>/                 one attempt's work directory
-//   |           |-- code/                    code_archive unpacked (cwd when present)
-//   |           |-- metrics/rank-<r>.fifo    JOBCTL_METRICS of rank r (rank_metrics.h)
-//   |           `-- outputs/
-//   |               `-- rank-<r>/            JOBCTL_OUTPUTS_DIR of global rank r
+//   |   `-- <job_id>-attempt-<n>/            one attempt's work directory (cwd without code)
+//   |       |-- code/                        code_archive unpacked (cwd when present)
+//   |       |-- metrics-rank-<r>.fifo        JOBCTL_METRICS of rank r (rank_metrics.h)
+//   |       `-- outputs-rank-<r>/            JOBCTL_OUTPUTS_DIR of global rank r
+//   |-- fifos/                               idle metrics FIFOs, for the next ranks (fifo_pool.h)
 //   `-- spool/
 //       `-- <job_id>/
 //           `-- attempt-<n>/
 //               |-- rank-<r>.log             rank r's log lines (PackLines format),
 //               |-- rank-<r>.ack             8 bytes: the first seq not yet acknowledged
 //               `-- rank-<r>.metrics[-ack]   rank r's metric points, likewise (rank_metrics.h)
+//
+// A new inode costs the agent more than anything else it does for a short
+// rank (ext4 without a journal searches past every inode freed in the last
+// minutes for each new one), so the layout keeps them few: one directory per
+// attempt (not one per job plus one per attempt) holding each rank's outputs
+// directory and FIFO (no directory of their own), the FIFOs recycled from
+// rank to rank (fifo_pool.h).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -29,9 +35,11 @@ std::string ContainersConfFile(const std::string& work_dir);
 std::string JobsDir(const std::string& work_dir);
 std::string AttemptDir(const std::string& work_dir, const std::string& job_id, int attempt);
 std::string CodeDir(const std::string& work_dir, const std::string& job_id, int attempt);
-std::string OutputsDir(const std::string& work_dir, const std::string& job_id, int attempt);
 std::string RankOutputsDir(const std::string& work_dir, const std::string& job_id, int attempt,
                            int rank);
+std::string MetricsFifo(const std::string& work_dir, const std::string& job_id, int attempt,
+                        int rank);
+std::string FifoPoolDir(const std::string& work_dir);
 std::string SpoolDir(const std::string& work_dir);
 std::string SpoolAttemptDir(const std::string& work_dir, const std::string& job_id, int attempt);
 std::string SpoolLogFile(const std::string& work_dir, const std::string& job_id, int attempt,

@@ -1,10 +1,6 @@
 #include "agent/rank_metrics.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "agent/paths.h"
 #include "common/protocol/metric_messages.h"
@@ -13,8 +9,7 @@ namespace jobctl::agent {
 
 std::string MetricsFifoPath(const std::string& work_dir, const std::string& job_id, int attempt,
                             int rank) {
-  return paths::AttemptDir(work_dir, job_id, attempt) + "/metrics/rank-" + std::to_string(rank) +
-         ".fifo";
+  return paths::MetricsFifo(work_dir, job_id, attempt, rank);
 }
 
 Result<std::unique_ptr<RankMetrics>> RankMetrics::Open(boost::asio::io_context& io,
@@ -47,10 +42,6 @@ Result<std::unique_ptr<RankMetrics>> RankMetrics::Open(boost::asio::io_context& 
       },
       options.shipper);
   std::string fifo = MetricsFifoPath(wd, options.job_id, options.attempt, options.rank);
-  std::string dir = fifo.substr(0, fifo.rfind('/'));
-  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
-    return InternalError("cannot create " + dir + ": " + std::strerror(errno));
-  }
   RankMetrics* self = m.get();
   JOBCTL_ASSIGN_OR_RETURN(m->channel_, MetricsChannel::Open(
                                            io, fifo,
@@ -62,7 +53,7 @@ Result<std::unique_ptr<RankMetrics>> RankMetrics::Open(boost::asio::io_context& 
                                                spdlog::error("metrics spool: {}", s.ToString());
                                              self->shipper_->Pump();
                                            },
-                                           std::move(log_line)));
+                                           std::move(log_line), options.fifos));
   return m;
 }
 

@@ -22,7 +22,7 @@
 
 namespace jobctl::agent {
 
-// WORK/jobs/<job>/attempt-<n>/metrics/rank-<r>.fifo: the rank's JOBCTL_METRICS.
+// paths::MetricsFifo: the rank's JOBCTL_METRICS.
 std::string MetricsFifoPath(const std::string& work_dir, const std::string& job_id, int attempt,
                             int rank);
 
@@ -36,6 +36,7 @@ struct RankMetricsOptions {
   // The attempt's spool directory did not exist when it began: the metric
   // spool has no file to recover (LogSpool::OpenNew).
   bool new_spool = false;
+  FifoPool* fifos = nullptr;  // where the FIFO comes from and goes back to; may be null
 };
 
 class RankMetrics {

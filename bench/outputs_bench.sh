@@ -52,7 +52,7 @@ stamp() { grep "$1" "$DIR/agent.log" | head -1 | sed 's/^\[[^ ]* \([0-9:.]*\)\].
 secs() { echo "$1" | awk -F: '{ printf "%.3f", $1 * 3600 + $2 * 60 + $3 }'; }
 UP_START=$(secs "$(stamp 'uploading outputs')")
 UP_END=$(secs "$(stamp 'outputs stored')")
-SRC="$DIR/agent/jobs/$ID/attempt-1/outputs/rank-0"
+SRC="$DIR/agent/jobs/$ID-attempt-1/outputs-rank-0"
 BYTES=$(du -sb "$SRC" | cut -f1)
 FILES=$(find "$SRC" -type f | wc -l)
 

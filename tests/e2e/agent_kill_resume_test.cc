@@ -273,7 +273,7 @@ TEST_F(AgentKillTest, TrainerResumesFromItsCheckpointOnTheOtherNode) {
 
   // The final model and metrics.
   EXPECT_TRUE(fs::exists(cluster_.dir() + "/agents/" + detail.nodes[0] + "/jobs/" + id +
-                         "/attempt-2/outputs/rank-0/model.safetensors"));
+                         "-attempt-2/outputs-rank-0/model.safetensors"));
   auto metrics = cluster_.Jobctl({"metrics", id, "-o", "csv"});
   ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
   EXPECT_NE(metrics.out.find("val_accuracy,2,0," + std::to_string(kEpochs) + ","),

@@ -45,7 +45,7 @@ int64_t PeakRssKiB(pid_t pid) {
 
 std::string OutputsDir(const LocalCluster& c, const std::string& node, const std::string& job,
                        int rank) {
-  return c.dir() + "/agents/" + node + "/jobs/" + job + "/attempt-1/outputs/rank-" +
+  return c.dir() + "/agents/" + node + "/jobs/" + job + "-attempt-1/outputs-rank-" +
          std::to_string(rank);
 }
 
