@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/controller_link.h"
 #include "common/protocol/event_messages.h"
@@ -66,10 +67,11 @@ class EventSender {
   void SendNext();
   void SendBatch();
   void SendOne();
-  // Handles the reply to the first `count` items; `refused` maps an item's
-  // queue position to its refusal.
+  // Handles the reply to the first `count` items of the queue.
   void OnReply(size_t count, Result<protocol::Envelope> reply);
   void RetryLater();
+  // Pops the first `count` items and runs their callbacks with `status`, or
+  // with (*per_item)[i] when given.
   void Deliver(size_t count, const Status& status, const std::vector<Status>* per_item);
 
   boost::asio::io_context& io_;
