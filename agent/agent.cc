@@ -30,8 +30,8 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
           [this](protocol::Envelope e) { HandlePush(std::move(e)); }, options_.credentials),
       fifos_(paths::FifoPoolDir(options_.work_dir)),
       heartbeat_timer_(io),
-      event_retry_timer_(io),
-      shutdown_timer_(io) {
+      shutdown_timer_(io),
+      events_(io, &link_, options_.node.id, options_.request_timeout, options_.retry_delay) {
   push_handlers_[std::string(protocol::StartAttemptCommand::kType)] = &Agent::HandleStartAttempt;
   push_handlers_[std::string(protocol::StopAttemptCommand::kType)] = &Agent::HandleStopAttempt;
 }
@@ -193,35 +193,10 @@ void Agent::HandleStopAttempt(const protocol::Envelope& envelope) {
 }
 
 void Agent::ReportRankEvent(protocol::RankEventRequest event, std::function<void()> on_acked) {
-  events_.push_back({std::move(event), std::move(on_acked)});
-  SendNextEvent();
-}
-
-void Agent::SendNextEvent() {
-  if (event_in_flight_ || events_.empty()) return;
-  event_in_flight_ = true;
-  link_.Call(events_.front().event, options_.request_timeout,
-             [this, alive = alive_](Result<protocol::Envelope> reply) {
-               if (!*alive) return;
-               event_in_flight_ = false;
-               if (!reply.ok() && Retryable(reply.status())) {
-                 event_retry_timer_.expires_after(options_.retry_delay);
-                 event_retry_timer_.async_wait(
-                     [this, alive](const boost::system::error_code& ec) {
-                       if (!ec && *alive) SendNextEvent();
-                     });
-                 return;
-               }
-               if (!reply.ok()) {
-                 const auto& e = events_.front().event;
-                 spdlog::warn("controller refused rank event {} of job {} rank {}: {}", e.event,
-                              e.job_id, e.rank, reply.status().ToString());
-               }
-               auto done = std::move(events_.front().on_acked);
-               events_.pop_front();
-               if (done) done();
-               SendNextEvent();
-             });
+  // A refused event counts as delivered (the sender logged why).
+  events_.Report(std::move(event), [on_acked = std::move(on_acked)](const Status&) {
+    if (on_acked) on_acked();
+  });
 }
 
 void Agent::SendLogBatch(protocol::LogBatchRequest batch,
@@ -283,6 +258,11 @@ void Agent::StartOutputsUpload(OutputsUploadJob job) {
                                                       if (*alive) uploads_.erase(key);
                                                     });
   OutputsUploader* u = uploader.get();
+  // No file written: the empty manifest rides with the rank events.
+  u->SendEmptyManifestWith(
+      [this](protocol::EmptyOutputs outputs, std::function<void(const Status&)> done) {
+        events_.Report(std::move(outputs), std::move(done));
+      });
   uploads_[key] = std::move(uploader);
   u->Start();
 }

@@ -4,9 +4,10 @@
 // `heartbeat` period (registering again when the controller does not know
 // the node, and stopping the attempts the controller lists in `stop`),
 // starts an AttemptRunner per start_attempt command and stops it on
-// stop_attempt. Rank events go out one at a time in report order, each
-// retried until the controller acknowledges it. One handler per pushed
-// command, registered in one dispatch table.
+// stop_attempt. Rank events and empty output manifests go out through one
+// EventSender (event_sender.h): in report order, batched while a report is
+// in flight, each retried until the controller acknowledges it. One handler
+// per pushed command, registered in one dispatch table.
 //
 // Thread-safety: one thread owns everything here: the one running `io`.
 #pragma once
@@ -27,6 +28,7 @@
 #include "agent/attempt_reporter.h"
 #include "agent/attempt_runner.h"
 #include "agent/controller_link.h"
+#include "agent/event_sender.h"
 #include "agent/fifo_pool.h"
 #include "agent/outputs_uploader.h"
 #include "agent/runtime.h"
@@ -87,7 +89,6 @@ class Agent final : public AttemptReporter {
   void HandlePush(protocol::Envelope envelope);
   void HandleStartAttempt(const protocol::Envelope& envelope);
   void HandleStopAttempt(const protocol::Envelope& envelope);
-  void SendNextEvent();
   void CheckShutdown();
   // Uploads the outputs of an attempt that ended here (outputs_uploader.h).
   void StartOutputsUpload(OutputsUploadJob job);
@@ -101,17 +102,11 @@ class Agent final : public AttemptReporter {
   std::map<AttemptKey, std::unique_ptr<AttemptRunner>> runners_;
   std::map<AttemptKey, std::unique_ptr<OutputsUploader>> uploads_;
   boost::asio::steady_timer heartbeat_timer_;
-  boost::asio::steady_timer event_retry_timer_;
   boost::asio::steady_timer shutdown_timer_;
   bool registered_ = false;
   bool register_in_flight_ = false;
   bool heartbeat_in_flight_ = false;
-  struct QueuedEvent {
-    protocol::RankEventRequest event;
-    std::function<void()> on_acked;
-  };
-  std::deque<QueuedEvent> events_;
-  bool event_in_flight_ = false;
+  EventSender events_;  // after link_
   bool shutting_down_ = false;
   std::function<void()> on_shutdown_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

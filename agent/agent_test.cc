@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "agent/process_runtime.h"
 #include "agent/test_util.h"
 #include "common/digest/sha256.h"
+#include "common/protocol/event_messages.h"
 #include "common/protocol/log_records.h"
 
 namespace jobctl::agent {
@@ -73,6 +75,12 @@ class FakeController {
   std::map<std::string, std::string> blobs;
   std::map<std::string, std::string> partial_blobs;
   std::vector<protocol::OutputsCommitRequest> commits;
+  // rank_events: the number of items of each request, in arrival order; how
+  // many of the requests were single rank_event / outputs_commit messages.
+  std::vector<size_t> batch_sizes;
+  int single_events = 0;
+  int single_commits = 0;
+  bool old_controller = false;  // answer rank_events as an unknown type
 
   const protocol::RankEventRequest* FindEvent(int rank, const std::string& event) const {
     for (const auto& e : events) {
@@ -104,7 +112,30 @@ class FakeController {
       auto e = *protocol::DecodeBody<protocol::RankEventRequest>(*env);
       if (e.event == "exited") lines_at_exit[e.rank] = lines[e.rank].size();
       events.push_back(e);
+      ++single_events;
       reply = protocol::Encode(protocol::OkReply{}, env->request_id);
+    } else if (env->type == protocol::RankEventsRequest::kType && old_controller) {
+      reply = protocol::EncodeError(
+          InvalidArgumentError("unknown message type '" + env->type + "'"), env->request_id);
+    } else if (env->type == protocol::RankEventsRequest::kType) {
+      auto batch = *protocol::DecodeBody<protocol::RankEventsRequest>(*env);
+      batch_sizes.push_back(batch.events.size() + batch.empty_outputs.size());
+      for (auto& e : batch.events) {
+        EXPECT_TRUE(e.node_id.empty());
+        e.node_id = batch.node_id;
+        if (e.event == "exited") lines_at_exit[e.rank] = lines[e.rank].size();
+        events.push_back(e);
+      }
+      for (const auto& o : batch.empty_outputs) {
+        protocol::OutputsCommitRequest c;
+        c.node_id = batch.node_id;
+        c.job_id = o.job_id;
+        c.attempt = o.attempt;
+        c.node_rank = o.node_rank;
+        c.num_nodes = o.num_nodes;
+        commits.push_back(c);
+      }
+      reply = protocol::Encode(protocol::RankEventsReply{}, env->request_id);
     } else if (env->type == protocol::LogBatchRequest::kType) {
       if (!ack_logs) {
         ++dropped_batches;
@@ -143,6 +174,7 @@ class FakeController {
       reply = protocol::Encode(r, env->request_id);
     } else if (env->type == protocol::OutputsCommitRequest::kType) {
       commits.push_back(*protocol::DecodeBody<protocol::OutputsCommitRequest>(*env));
+      ++single_commits;
       reply = protocol::Encode(protocol::OkReply{}, env->request_id);
     } else {
       FAIL() << "unexpected request " << env->type;
@@ -445,6 +477,55 @@ TEST_F(AgentTest, MalformedCommandsAreDroppedAndCountedAndTheAgentServesOn) {
   ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.lines[0].empty(); }));
   EXPECT_EQ(controller_.lines[0][0], "survived");
   EXPECT_EQ(agent_->bad_commands(), 5u);
+}
+
+TEST_F(AgentTest, EventsReportedWhileOneIsInFlightGoOutTogetherInOrder) {
+  // Reported in one turn of the loop: the first leaves at once, the other
+  // four wait for its reply and then travel in one rank_events request.
+  boost::asio::post(io_, [this] {
+    for (int rank = 0; rank < 5; ++rank) {
+      protocol::RankEventRequest e;
+      e.node_id = "node-a";
+      e.job_id = "job-9";
+      e.attempt = 1;
+      e.rank = rank;
+      e.event = "started";
+      agent_->ReportRankEvent(std::move(e), {});
+    }
+  });
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.events.size() == 5; }));
+  EXPECT_EQ(controller_.batch_sizes, (std::vector<size_t>{1, 4}));
+  for (int rank = 0; rank < 5; ++rank) {
+    EXPECT_EQ(controller_.events[static_cast<size_t>(rank)].rank, rank);
+    EXPECT_EQ(controller_.events[static_cast<size_t>(rank)].node_id, "node-a");
+  }
+  EXPECT_EQ(controller_.single_events, 0);
+}
+
+TEST_F(AgentTest, AnAttemptWithoutOutputsReportsItsEmptyManifestWithTheEvents) {
+  controller_.Push(Command("true", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  const auto& c = controller_.commits[0];
+  EXPECT_EQ(c.job_id, "job-1");
+  EXPECT_EQ(c.attempt, 1);
+  EXPECT_EQ(c.num_nodes, 1);
+  EXPECT_TRUE(c.files.empty());
+  EXPECT_TRUE(c.error.empty());
+  EXPECT_EQ(controller_.single_commits, 0);
+  ASSERT_NE(controller_.FindEvent(0, "exited"), nullptr);
+}
+
+TEST_F(AgentTest, AnOlderControllerGetsEveryEventAndManifestOnItsOwn) {
+  controller_.old_controller = true;
+  controller_.Push(Command("true", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_TRUE(controller_.batch_sizes.empty());
+  EXPECT_EQ(controller_.single_events, 2);  // started, exited
+  EXPECT_EQ(controller_.single_commits, 1);
+  ASSERT_NE(controller_.FindEvent(0, "started"), nullptr);
+  ASSERT_NE(controller_.FindEvent(0, "exited"), nullptr);
+  EXPECT_EQ(controller_.FindEvent(0, "exited")->node_id, "node-a");
+  EXPECT_TRUE(controller_.commits[0].files.empty());
 }
 
 }  // namespace

@@ -268,6 +268,16 @@ void OutputsUploader::OnChunkReply(uint64_t generation, size_t want, int64_t end
 }
 
 void OutputsUploader::Commit(const std::string& error) {
+  if (error.empty() && files_.empty() && send_empty_) {
+    uint64_t gen = generation_;
+    protocol::EmptyOutputs outputs{job_.job_id, job_.attempt, job_.node_rank, job_.num_nodes};
+    return send_empty_(std::move(outputs), [this, alive = alive_, gen](const Status& s) {
+      if (!*alive || gen != generation_) return;
+      if (!s.ok()) return Fail(s.message());
+      spdlog::debug("job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
+      Finish();
+    });
+  }
   protocol::OutputsCommitRequest req;
   req.node_id = job_.node_id;
   req.job_id = job_.job_id;

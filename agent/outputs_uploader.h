@@ -13,7 +13,10 @@
 //      most `max_in_flight` chunks outstanding; each chunk is read from disk
 //      on the worker thread, so the agent's loop never blocks on the disk
 //      and log batches interleave with chunks on the same connection.
-//   4. outputs_commit: the manifest (path, size, sha256, mode).
+//   4. outputs_commit: the manifest (path, size, sha256, mode). An empty
+//      manifest goes through SendEmptyManifestWith's sender instead, when
+//      one is given (the agent's EventSender: it rides with rank events and
+//      is retried until acknowledged).
 // A request that fails with a retryable error (the controller is down or
 // restarting) starts over at step 2 after `retry_delay` (doubling up to
 // 5 s), so blobs already stored are not sent again; a chunk reply whose
@@ -44,6 +47,7 @@
 #include <vector>
 
 #include "agent/controller_link.h"
+#include "common/protocol/event_messages.h"
 #include "common/protocol/messages.h"
 
 namespace jobctl::agent {
@@ -85,6 +89,13 @@ class OutputsUploader {
   void Start();
   bool done() const { return done_; }
 
+  // Sends the manifest of an attempt that wrote no file through `send`
+  // instead of an outputs_commit: `send` calls its callback once, with OK
+  // when the controller stored it or the refusal. Call before Start().
+  using EmptyManifestSender =
+      std::function<void(protocol::EmptyOutputs, std::function<void(const Status&)>)>;
+  void SendEmptyManifestWith(EmptyManifestSender send) { send_empty_ = std::move(send); }
+
  private:
   struct Want {
     size_t file = 0;  // index into files_
@@ -108,6 +119,7 @@ class OutputsUploader {
   OutputsUploadJob job_;
   OutputsUploaderOptions options_;
   std::function<void()> on_done_;
+  EmptyManifestSender send_empty_;
   // Work posted here runs in order, one task at a time.
   boost::asio::strand<boost::asio::thread_pool::executor_type> worker_;
   boost::asio::steady_timer retry_timer_;

@@ -311,7 +311,7 @@ Status ArtifactStore::CommitOutputs(const protocol::OutputsCommitRequest& c) {
                                .Bind(6, c.error)
                                .Bind(7, clock_->NowMillis())
                                .Run());
-    if (c.error.empty()) {
+    if (c.error.empty() && !c.files.empty()) {
       JOBCTL_ASSIGN_OR_RETURN(
           auto ins, db_->Prepare("INSERT OR REPLACE INTO output_files (job_id, attempt, path, "
                                  "node_rank, size, sha256, mode) VALUES "

@@ -177,4 +177,20 @@ void CheckRequestLimits(const p::GetModelRequest& r, LimitCheck& check) {
   Name(check, "name", r.name);
 }
 
+// Every item counts, events and empty manifests together; each event as a
+// rank_event of its own.
+void CheckRequestLimits(const p::RankEventsRequest& r, LimitCheck& check) {
+  Name(check, "node_id", r.node_id);
+  check.Count("events + empty_outputs", r.events.size() + r.empty_outputs.size(),
+              p::kMaxRankEventsItems, "rank_events_items");
+  for (const auto& e : r.events) {
+    if (!check.ok()) return;
+    CheckRequestLimits(e, check);
+  }
+  for (const auto& o : r.empty_outputs) {
+    if (!check.ok()) return;
+    Name(check, "empty_outputs.job_id", o.job_id);
+  }
+}
+
 }  // namespace jobctl::controller

@@ -8,6 +8,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include "common/protocol/event_messages.h"
 #include "common/protocol/limit_check.h"
 #include "common/protocol/messages.h"
 #include "common/protocol/metric_messages.h"
@@ -42,5 +43,6 @@ void CheckRequestLimits(const protocol::ListOutputsRequest& r, protocol::LimitCh
 void CheckRequestLimits(const protocol::ReadBlobRequest& r, protocol::LimitCheck& check);
 void CheckRequestLimits(const protocol::RegisterModelRequest& r, protocol::LimitCheck& check);
 void CheckRequestLimits(const protocol::GetModelRequest& r, protocol::LimitCheck& check);
+void CheckRequestLimits(const protocol::RankEventsRequest& r, protocol::LimitCheck& check);
 
 }  // namespace jobctl::controller

@@ -84,6 +84,7 @@ void Server::InstallHandlers() {
   Install(&Server::HandleListTokens);
   Install(&Server::HandleRevokeToken);
   Install(&Server::HandleWhoAmI);
+  Install(&Server::HandleRankEvents);
   handlers_[std::string(protocol::ReadLogsRequest::kType)] =
       [this](const Incoming& in, const protocol::Envelope& envelope) {
         auto request = protocol::DecodeBody<protocol::ReadLogsRequest>(envelope);

@@ -37,6 +37,7 @@
 #include "common/clock.h"
 #include "common/protocol/auth_messages.h"
 #include "common/protocol/codec.h"
+#include "common/protocol/event_messages.h"
 #include "common/protocol/stats_messages.h"
 #include "common/status.h"
 #include "controller/auth/principal.h"
@@ -232,6 +233,9 @@ class Server : private AgentSender {
                                                      const Incoming&);
   Result<protocol::OkReply> HandleRevokeToken(const protocol::RevokeTokenRequest&, const Incoming&);
   Result<protocol::WhoAmIReply> HandleWhoAmI(const protocol::WhoAmIRequest&, const Incoming&);
+  // Batched rank events and empty output manifests (server_rank_events.cc).
+  Result<protocol::RankEventsReply> HandleRankEvents(const protocol::RankEventsRequest&,
+                                                     const Incoming&);
 
   ServerOptions options_;
   zmq::context_t& context_;

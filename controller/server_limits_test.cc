@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "common/protocol/event_messages.h"
 #include "common/protocol/limits.h"
 #include "common/protocol/log_records.h"
 #include "common/protocol/metric_messages.h"
@@ -239,6 +240,25 @@ TEST_F(ServerLimitsTest, StatsCountRefusalsByLimitAndPeers) {
   EXPECT_EQ(stats.peers, 2u);
   EXPECT_EQ(stats.limits["code_archive_bytes"], protocol::kMaxCodeArchiveBytes);
   EXPECT_EQ(stats.limits["frame_bytes"], protocol::kMaxFrameBytes);
+}
+
+TEST_F(ServerLimitsTest, RankEventsOverTheItemLimitAreRefused) {
+  protocol::RankEventsRequest batch;
+  batch.node_id = "node-1";
+  batch.events.resize(protocol::kMaxRankEventsItems / 2);
+  batch.empty_outputs.resize(protocol::kMaxRankEventsItems - batch.events.size() + 1);
+  auto reply = client_->Call<protocol::RankEventsReply>(batch, kTimeout);
+  ExpectRefused(reply.status(), "rank_events_items");
+  EXPECT_EQ(Stats().limits["rank_events_items"], protocol::kMaxRankEventsItems);
+}
+
+TEST_F(ServerLimitsTest, RankEventsCheckEachEventLikeARankEvent) {
+  protocol::RankEventsRequest batch;
+  batch.node_id = "node-1";
+  batch.events.resize(3);
+  batch.events[2].message = std::string(protocol::kMaxTextBytes + 1, 'm');
+  auto reply = client_->Call<protocol::RankEventsReply>(batch, kTimeout);
+  ExpectRefused(reply.status(), "text_bytes");
 }
 
 }  // namespace

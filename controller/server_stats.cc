@@ -25,6 +25,7 @@ std::map<std::string, uint64_t> LimitValues() {
           {"map_entries", p::kMaxMapEntries},
           {"list_items", p::kMaxListItems},
           {"read_records", p::kMaxReadRecords},
+          {"rank_events_items", p::kMaxRankEventsItems},
           {"frame_bytes", p::kMaxFrameBytes}};
 }
 

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/protocol/event_messages.h"
 #include "common/protocol/log_records.h"
 #include "common/transport/rpc_client.h"
 #include "controller/paths.h"
@@ -392,6 +393,81 @@ TEST_F(ServerTest, LongQueueOnAFullNodeRunsInOrderAndSaysWhy) {
   EXPECT_EQ(order, (std::vector<std::string>{ids[0], reply->job_id, ids[1]}));
   EXPECT_TRUE(WaitState(ids[0], "SUCCEEDED"));
   EXPECT_TRUE(WaitState(reply->job_id, "SUCCEEDED"));
+}
+
+TEST_F(ServerTest, RankEventsBatchAppliesEveryItemAndNamesTheRefusedOnes) {
+  StartServer();
+  FakeAgent a(ctx_, server_->endpoint(), "local-1");
+  ASSERT_TRUE(a.Register().ok());
+  std::string id = Submit(1, 2);
+  ASSERT_TRUE(a.Expect<protocol::StartAttemptCommand>().ok());
+
+  protocol::RankEventsRequest batch;
+  batch.node_id = "local-1";
+  for (const char* event : {"started", "exited"}) {
+    for (int r : {0, 1}) {
+      protocol::RankEventRequest e;
+      e.job_id = id;
+      e.attempt = 1;
+      e.rank = r;
+      e.event = event;
+      batch.events.push_back(e);
+    }
+  }
+  protocol::RankEventRequest unknown;
+  unknown.job_id = "999";
+  unknown.attempt = 1;
+  unknown.rank = 0;
+  unknown.event = "exited";
+  batch.events.push_back(unknown);
+  protocol::RankEventRequest other_node = batch.events[0];
+  other_node.node_id = "local-2";
+  batch.events.push_back(other_node);
+  batch.empty_outputs.push_back({id, 1, 0, 1});
+  batch.empty_outputs.push_back({"998", 1, 0, 1});
+
+  auto reply = a.Call<protocol::RankEventsReply>(batch);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_EQ(reply->refused.size(), 3u);
+  EXPECT_EQ(reply->refused[0].item, "events[4]");
+  EXPECT_EQ(reply->refused[0].code, "NOT_FOUND");
+  EXPECT_EQ(reply->refused[1].item, "events[5]");
+  EXPECT_EQ(reply->refused[1].code, "INVALID_ARGUMENT");
+  EXPECT_EQ(reply->refused[2].item, "empty_outputs[1]");
+  EXPECT_EQ(reply->refused[2].code, "NOT_FOUND");
+
+  auto detail = Get(id);
+  EXPECT_EQ(detail.summary.state, "SUCCEEDED");
+  EXPECT_EQ(detail.transitions.size(), 4u);  // QUEUED, PREPARING, RUNNING, SUCCEEDED
+  protocol::ListOutputsRequest list;
+  list.job_id = id;
+  auto outputs = client_->Call<protocol::ListOutputsReply>(list, kTimeout);
+  ASSERT_TRUE(outputs.ok()) << outputs.status().ToString();
+  EXPECT_EQ(outputs->status, "ready");
+  EXPECT_EQ(outputs->nodes_committed, 1);
+  EXPECT_TRUE(outputs->files.empty());
+
+  // A resent batch (its reply was lost) changes nothing.
+  auto again = a.Call<protocol::RankEventsReply>(batch);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->refused.size(), 3u);
+  EXPECT_EQ(Get(id).transitions.size(), 4u);
+
+  // Acknowledged means stored.
+  StopServer();
+  StartServer();
+  EXPECT_EQ(Get(id).summary.state, "SUCCEEDED");
+  outputs = client_->Call<protocol::ListOutputsReply>(list, kTimeout);
+  ASSERT_TRUE(outputs.ok()) << outputs.status().ToString();
+  EXPECT_EQ(outputs->status, "ready");
+}
+
+TEST_F(ServerTest, RankEventsWithoutNodeIdAreRefused) {
+  StartServer();
+  FakeAgent a(ctx_, server_->endpoint(), "local-1");
+  protocol::RankEventsRequest batch;
+  auto reply = a.Call<protocol::RankEventsReply>(batch);
+  EXPECT_EQ(reply.status().code(), StatusCode::kInvalidArgument) << reply.status().ToString();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/protocol/codec.h"
+#include "common/protocol/event_messages.h"
 #include "common/protocol/log_records.h"
 #include "common/protocol/messages.h"
 #include "common/protocol/stats_messages.h"
@@ -50,6 +51,11 @@ int main(int argc, char** argv) {
   event.event = "exited";
   event.exit_code = 3;
   Write(dir, "rank_event", Encode(event, 6));
+  RankEventsRequest events;
+  events.node_id = "node-1";
+  events.events.push_back(event);
+  events.empty_outputs.push_back({"7", 1, 0, 1});
+  Write(dir, "rank_events", Encode(events, 6));
   LogBatchRequest batch;
   batch.job_id = "7";
   batch.attempt = 1;

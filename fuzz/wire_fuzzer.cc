@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/protocol/codec.h"
+#include "common/protocol/event_messages.h"
 #include "common/protocol/log_records.h"
 #include "common/protocol/messages.h"
 #include "common/protocol/stats_messages.h"
@@ -37,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                   CancelJobReply, ReadLogsRequest, ReadLogsReply, ListNodesRequest, ListNodesReply,
                   RegisterNodeRequest, RegisterNodeReply, HeartbeatRequest, HeartbeatReply,
                   RankEventRequest, LogBatchRequest, LogBatchReply, StartAttemptCommand,
-                  StopAttemptCommand, ServerStatsRequest, ServerStatsReply>(*envelope);
+                  StopAttemptCommand, ServerStatsRequest, ServerStatsReply, RankEventsRequest,
+                  RankEventsReply>(*envelope);
   static_cast<void>(StatusFromErrorReply(*envelope));
 
   auto again = DecodeEnvelope(EncodeEnvelope(*envelope));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/protocol/event_messages.h"
+#include "common/protocol/limits.h"
 #include "common/protocol/log_records.h"
 
 namespace jobctl::protocol {
@@ -99,6 +101,65 @@ TEST(LogRecordsTest, LinesAndRecordsRoundTripBinary) {
   EXPECT_EQ((*r)[0].rank, 3u);
   EXPECT_EQ((*r)[0].seq, 1ULL << 40);
   EXPECT_EQ((*r)[0].line, "x");
+}
+
+TEST(CodecTest, RoundTripsRankEventsAndTheirReply) {
+  RankEventsRequest req;
+  req.node_id = "node-1";
+  RankEventRequest e;
+  e.job_id = "7";
+  e.attempt = 2;
+  e.rank = 3;
+  e.event = "exited";
+  e.exit_code = 1;
+  e.signal = 9;
+  e.message = "killed";
+  e.stopped = true;
+  req.events.push_back(e);
+  req.empty_outputs.push_back({"8", 1, 1, 2});
+  auto env = DecodeEnvelope(Encode(req, 5));
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->type, "rank_events");
+  auto back = DecodeBody<RankEventsRequest>(*env);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->node_id, "node-1");
+  ASSERT_EQ(back->events.size(), 1u);
+  EXPECT_EQ(back->events[0].job_id, "7");
+  EXPECT_EQ(back->events[0].attempt, 2);
+  EXPECT_EQ(back->events[0].rank, 3);
+  EXPECT_EQ(back->events[0].event, "exited");
+  EXPECT_EQ(back->events[0].exit_code, 1);
+  EXPECT_EQ(back->events[0].signal, 9);
+  EXPECT_EQ(back->events[0].message, "killed");
+  EXPECT_TRUE(back->events[0].stopped);
+  EXPECT_TRUE(back->events[0].node_id.empty());
+  ASSERT_EQ(back->empty_outputs.size(), 1u);
+  EXPECT_EQ(back->empty_outputs[0].job_id, "8");
+  EXPECT_EQ(back->empty_outputs[0].node_rank, 1);
+  EXPECT_EQ(back->empty_outputs[0].num_nodes, 2);
+
+  RankEventsReply reply;
+  reply.refused.push_back({"events[0]", "NOT_FOUND", "job 7 does not exist"});
+  auto renv = DecodeEnvelope(Encode(reply, 5));
+  ASSERT_TRUE(renv.ok());
+  auto rback = DecodeBody<RankEventsReply>(*renv);
+  ASSERT_TRUE(rback.ok());
+  ASSERT_EQ(rback->refused.size(), 1u);
+  EXPECT_EQ(rback->refused[0].item, "events[0]");
+  EXPECT_EQ(rback->refused[0].code, "NOT_FOUND");
+  EXPECT_EQ(rback->refused[0].message, "job 7 does not exist");
+}
+
+TEST(CodecTest, RankEventsWithMissingFieldsGetDefaults) {
+  // An empty body: the fields are added with defaults (docs/protocol.md).
+  Envelope env;
+  env.type = "rank_events";
+  env.body = nlohmann::json::object();
+  auto back = DecodeBody<RankEventsRequest>(env);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->events.empty());
+  EXPECT_TRUE(back->empty_outputs.empty());
+  static_assert(kMaxRankEventsItems >= 2, "a batch must hold an event and its manifest");
 }
 
 }  // namespace

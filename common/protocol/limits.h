@@ -26,6 +26,7 @@
 //   kMaxMapEntries               1024      tags, labels, env vars, inputs, outputs
 //   kMaxListItems                100,000   running ranks, gpus, job ids, blobs, files
 //   kMaxReadRecords              100,000   read_logs max_records
+//   kMaxRankEventsItems          4096      agent (sends at most this many); controller
 //   kMaxFrameBytes               72 MiB    ZMQ_MAXMSGSIZE on every socket (both ends)
 //
 // kMaxFrameBytes is the largest legitimate message (a submit_job or
@@ -61,6 +62,8 @@ inline constexpr size_t kMaxCommandBytes = 1 * kMiB;
 inline constexpr size_t kMaxMapEntries = 1024;
 inline constexpr size_t kMaxListItems = 100000;
 inline constexpr size_t kMaxReadRecords = 100000;
+// Events plus empty output manifests in one rank_events message.
+inline constexpr size_t kMaxRankEventsItems = 4096;
 
 inline constexpr size_t kMaxEnvelopeOverheadBytes = 4 * kMiB;
 inline constexpr size_t kMaxFrameBytes =

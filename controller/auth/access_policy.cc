@@ -7,7 +7,7 @@
 namespace jobctl::controller::auth {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Audience>, 28> kTable{{
+constexpr std::array<std::pair<std::string_view, Audience>, 29> kTable{{
     {"register_node", Audience::kAgents}, {"heartbeat", Audience::kAgents},
     {"rank_event", Audience::kAgents},    {"log_batch", Audience::kAgents},
     {"metric_batch", Audience::kAgents},  {"outputs_missing", Audience::kAgents},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<std::string_view, Audience>, 28> kTable{{
     {"list_tokens", Audience::kAdmins},   {"revoke_token", Audience::kAdmins},
     {"server_stats", Audience::kAdmins},
     {"ping", Audience::kEveryone},
+    {"rank_events", Audience::kAgents},
 }};
 
 // "submit jobs" reads better than "send submit_job" where we know the verb.

@@ -1,7 +1,7 @@
 // Which kind of credential may send which message type (docs/security.md).
 //
 //   agent only   register_node heartbeat rank_event log_batch metric_batch
-//                outputs_missing blob_chunk outputs_commit
+//                outputs_missing blob_chunk outputs_commit rank_events
 //   users        submit_job list_jobs get_job cancel_job read_logs read_metrics
 //                metric_summary list_outputs read_blob register_model list_models
 //                get_model list_nodes list_pools whoami
