@@ -1,12 +1,12 @@
 // The log path loses, repeats and reorders nothing: 200,000 numbered lines
 // and one 100 KiB line, also across a controller killed with SIGKILL.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <thread>
 
 #include "tests/e2e/local_cluster.h"
+#include "tests/e2e/patience.h"
 
 namespace jobctl::testing {
 namespace {
@@ -64,10 +64,8 @@ TEST(LogsTest, AllLinesInOrder) {
 
 TEST(LogsTest, SurvivesControllerKilledMidStream) {
   // The restarted controller waits heartbeat_timeout_ms for its nodes; the
-  // agent first resends the lines it spooled meanwhile. 1.5 s (the default)
-  // was too short for that in the sanitizer build on a loaded machine; this
-  // test is about the lines, not about how fast a node is declared lost.
-  LocalCluster cluster(ClusterOptions{.heartbeat_timeout_ms = 5000});
+  // agent first resends the lines it spooled meanwhile (patience.h).
+  LocalCluster cluster(ClusterOptions{.heartbeat_timeout_ms = RestartHeartbeatTimeoutMs()});
   cluster.StartController();
   cluster.StartAgent("node-a");
   std::string id = cluster.Submit(Spec("0.15"));
@@ -76,9 +74,9 @@ TEST(LogsTest, SurvivesControllerKilledMidStream) {
   // A follower that must ride through the restart.
   Subprocess follower;
   std::string follow_file = cluster.dir() + "/follow.out";
-  ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f",
-                              "--no-prefix"},
-                             follow_file, cluster.JobctlEnv()));
+  ASSERT_TRUE(follower.Start(
+      {JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f", "--no-prefix"},
+      follow_file, cluster.JobctlEnv()));
   // Only a follower that got an answer waits for a lost controller (one that
   // never got any fails at once, exit 3): wait for its first line, which a
   // slow (sanitizer) build may take more than a second to print.

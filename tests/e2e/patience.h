@@ -31,4 +31,14 @@ inline std::chrono::milliseconds Patient(std::chrono::milliseconds d) {
       static_cast<int64_t>(static_cast<double>(d.count()) * PatienceFactor()));
 }
 
+// The --heartbeat-timeout-ms for tests that restart the controller under a
+// running job: the restarted controller fails the jobs of every node that has
+// not registered again within it, and agents must heartbeat within it while
+// the controller is busy. 1.5 s (the fixture's default) is too short for that
+// on a loaded machine or in the sanitizer build; these tests are about what
+// survives the restart, not about how fast a node is declared lost.
+inline int RestartHeartbeatTimeoutMs() {
+  return static_cast<int>(Patient(std::chrono::seconds(20)).count());
+}
+
 }  // namespace jobctl::testing
