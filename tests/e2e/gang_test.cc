@@ -14,8 +14,7 @@ TEST(GangTest, BigJobWaitsSmallJobRunsThenBigRunsWhenNodeJoins) {
   cluster.StartController();
   cluster.StartAgent("node-a");
   cluster.StartAgent("node-b");
-  std::string big =
-      cluster.Submit("name: big\ncommand: echo big\nresources:\n  instance_count: 3\n");
+  std::string big = cluster.Submit("name: big\ncommand: echo big\nresources:\n  instance_count: 3\n");
   std::string small = cluster.Submit("name: small\ncommand: echo small\n");
 
   EXPECT_EQ(cluster.WaitForState(small, kTerminal), "SUCCEEDED");

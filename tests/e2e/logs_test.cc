@@ -1,6 +1,7 @@
 // The log path loses, repeats and reorders nothing: 200,000 numbered lines
 // and one 100 KiB line, also across a controller killed with SIGKILL.
 #include <gtest/gtest.h>
+
 #include <signal.h>
 
 #include <thread>
@@ -74,9 +75,9 @@ TEST(LogsTest, SurvivesControllerKilledMidStream) {
   // A follower that must ride through the restart.
   Subprocess follower;
   std::string follow_file = cluster.dir() + "/follow.out";
-  ASSERT_TRUE(follower.Start(
-      {JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f", "--no-prefix"},
-      follow_file, cluster.JobctlEnv()));
+  ASSERT_TRUE(follower.Start({JOBCTL_PATH, "--controller", cluster.endpoint(), "logs", id, "-f",
+                              "--no-prefix"},
+                             follow_file, cluster.JobctlEnv()));
   // Only a follower that got an answer waits for a lost controller (one that
   // never got any fails at once, exit 3): wait for its first line, which a
   // slow (sanitizer) build may take more than a second to print.

@@ -24,8 +24,8 @@ TEST(NoControllerTest, EveryCommandExitsThree) {
   std::string spec = cluster.dir() + "/ok.yaml";
   std::ofstream(spec) << "name: ok\ncommand: 'true'\n";
   const std::vector<std::vector<std::string>> commands = {
-      {"list"},      {"show", "1"},       {"cancel", "1"},  {"nodes"},
-      {"logs", "1"}, {"logs", "1", "-f"}, {"submit", spec}, {"list", "-o", "json"}};
+      {"list"},       {"show", "1"},   {"cancel", "1"}, {"nodes"},
+      {"logs", "1"},  {"logs", "1", "-f"}, {"submit", spec}, {"list", "-o", "json"}};
   for (const auto& args : commands) {
     auto r = cluster.JobctlWithEnv({{"JOBCTL_TOKEN", token}}, args, std::chrono::seconds(10));
     std::string what = args[0] + (args.size() > 1 ? " " + args[1] : "");

@@ -82,8 +82,8 @@ TEST(RendezvousTest, HelloDistributedExampleFollows) {
   cluster.StartController();
   cluster.StartAgent("local-1");
   cluster.StartAgent("local-2");
-  auto r = cluster.Jobctl(
-      {"submit", std::string(JOBCTL_SOURCE_DIR) + "/jobs/hello-distributed.yaml", "--follow"});
+  auto r = cluster.Jobctl({"submit", std::string(JOBCTL_SOURCE_DIR) + "/jobs/hello-distributed.yaml",
+                           "--follow"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::set<std::string> prefixes;
   for (const auto& line : SplitLines(r.out)) {

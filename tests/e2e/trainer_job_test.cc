@@ -45,8 +45,8 @@ TEST(TrainerJobTest, MnistMlpDdpExampleRunsOnTwoAgents) {
   // The epoch metrics went through JOBCTL_METRICS (rank 0, step = epoch).
   auto metrics = cluster.Jobctl({"metrics", id, "-o", "csv"});
   ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
-  for (const char* name :
-       {"train_loss", "val_loss", "val_accuracy", "samples_per_second", "epoch_seconds"}) {
+  for (const char* name : {"train_loss", "val_loss", "val_accuracy", "samples_per_second",
+                           "epoch_seconds"}) {
     for (int epoch : {1, 2}) {
       std::string row = std::string(name) + ",1,0," + std::to_string(epoch) + ",";
       EXPECT_NE(metrics.out.find(row), std::string::npos) << row << " missing:\n" << metrics.out;
