@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/e2e/local_cluster.h"
+#include "tests/e2e/patience.h"
 
 namespace jobctl::testing {
 namespace {
@@ -64,10 +65,8 @@ TEST(LogsTest, AllLinesInOrder) {
 
 TEST(LogsTest, SurvivesControllerKilledMidStream) {
   // The restarted controller waits heartbeat_timeout_ms for its nodes; the
-  // agent first resends the lines it spooled meanwhile. 1.5 s (the default)
-  // was too short for that in the sanitizer build on a loaded machine; this
-  // test is about the lines, not about how fast a node is declared lost.
-  LocalCluster cluster(ClusterOptions{.heartbeat_timeout_ms = 5000});
+  // agent first resends the lines it spooled meanwhile (patience.h).
+  LocalCluster cluster(ClusterOptions{.heartbeat_timeout_ms = RestartHeartbeatTimeoutMs()});
   cluster.StartController();
   cluster.StartAgent("node-a");
   std::string id = cluster.Submit(Spec("0.15"));

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "tests/e2e/local_cluster.h"
+#include "tests/e2e/patience.h"
 #include "tests/e2e/subprocess.h"
 
 namespace jobctl::testing {
@@ -142,7 +143,7 @@ TEST(MetricsTest, TwoRanksEveryPointStoredAndReturned) {
 }
 
 TEST(MetricsTest, SurvivesControllerKilledMidJob) {
-  LocalCluster cluster;
+  LocalCluster cluster(ClusterOptions{.heartbeat_timeout_ms = RestartHeartbeatTimeoutMs()});
   cluster.StartController();
   cluster.StartAgent("node-a");
   cluster.StartAgent("node-b");
