@@ -20,6 +20,7 @@
 #include "trainer/gpu/gpu_optimizer.h"
 #include "trainer/gpu/gpu_trainer.h"
 #include "trainer/gpu/kernels.h"
+#include "trainer/gpu/test_param_names.h"
 #include "trainer/losses/loss.h"
 #include "trainer/model/sequential.h"
 
@@ -31,21 +32,8 @@ namespace {
     if (cuda::CudaDeviceCount() == 0) GTEST_SKIP() << cuda::NoCudaDeviceReason(); \
   } while (0)
 
-// A float as "%g" writes it, for parameter names.
-std::string Short(float value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", static_cast<double>(value));
-  return text;
-}
-
-// A gtest parameter name: `text` with every other character than letters
-// and digits as '_', then the index (names stay unique).
-std::string ParamName(std::string text, size_t index) {
-  for (char& c : text) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return text + "_" + std::to_string(index);
-}
+using test_names::ParamName;
+using test_names::Short;
 
 // max |a - b| <= atol + rtol * max |b|, reporting the worst element.
 void ExpectClose(const std::vector<float>& actual, const std::vector<float>& expected, double atol,

@@ -9,26 +9,14 @@
 #include <ostream>
 #include <string>
 
+#include "trainer/gpu/test_param_names.h"
 #include "trainer/layers/layer.h"
 
 namespace jobctl::trainer::gpu {
 namespace {
 
-// A float as "%g" writes it, for parameter names.
-std::string Short(float value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", static_cast<double>(value));
-  return text;
-}
-
-// A gtest parameter name: `text` with every other character than letters
-// and digits as '_', then the index (names stay unique).
-std::string ParamName(std::string text, size_t index) {
-  for (char& c : text) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return text + "_" + std::to_string(index);
-}
+using test_names::ParamName;
+using test_names::Short;
 
 struct Case {
   const char* spec;
