@@ -2,6 +2,7 @@
 // real jobagents on loopback), printed as Markdown for docs/benchmarks.md.
 //
 //   cluster_bench [--jobs-latency N] [--jobs-throughput N] [--log-lines N] [--clients N]
+//                 [--cpus-per-job CPUS]
 //
 // 1. submit -> trivial job (`command: "true"`) SUCCEEDED, one job at a time:
 //    p50/p99 over N jobs.
@@ -37,11 +38,15 @@ using testing::LocalCluster;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// CPUs a trivial job asks for (`resources.cpus_per_node`, --cpus-per-job);
+// 0 leaves it unset: one CPU per rank, so 2 agents of 2 CPUs run 4 at once.
+double g_cpus_per_job = 0;
+
 protocol::SubmitJobRequest TrivialJob() {
   protocol::SubmitJobRequest req;
   req.spec.name = "trivial";
   req.spec.command = "true";
-  req.spec.resources.cpus_per_node = 0;
+  req.spec.resources.cpus_per_node = g_cpus_per_job;
   return req;
 }
 
@@ -263,6 +268,8 @@ int main(int argc, char** argv) {
       clients = std::atoi(argv[i + 1]);
     else if (flag == "--log-lines")
       log_lines = std::atol(argv[i + 1]);
+    else if (flag == "--cpus-per-job")
+      jobctl::bench::g_cpus_per_job = std::atof(argv[i + 1]);
     else {
       std::fprintf(stderr, "cluster_bench: unknown flag %s\n", flag.c_str());
       return 2;
