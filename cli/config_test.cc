@@ -9,14 +9,6 @@
 namespace jobctl::cli {
 namespace {
 
-EnvReader MapEnv(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 TEST(ConfigTest, UserConfigPathPrefersXdgThenHome) {
   EXPECT_EQ(UserConfigPath(MapEnv({{"XDG_CONFIG_HOME", "/x"}, {"HOME", "/h"}})),
             "/x/jobctl/config.yaml");

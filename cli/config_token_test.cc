@@ -13,14 +13,6 @@
 namespace jobctl::cli {
 namespace {
 
-EnvReader MapEnv(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 auth::Token MakeToken(auth::TokenKind kind = auth::TokenKind::kUser) {
   auto server = auth::GenerateCurveKeyPair();
   auto client = auth::GenerateCurveKeyPair();

@@ -1,11 +1,17 @@
-// Helpers for cli tests: a temporary folder removed on destruction.
+// Helpers for cli tests: a temporary folder removed on destruction, and an
+// environment read from a map.
 #pragma once
 
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
+
+#include "cli/config.h"
 
 namespace jobctl::cli {
 
@@ -37,5 +43,14 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// An EnvReader that answers from `vars` (nullopt for a missing name).
+inline EnvReader MapEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
 
 }  // namespace jobctl::cli
