@@ -73,6 +73,13 @@ Status WriteFileAtomically(const std::string& path, const std::vector<FileChunk>
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     Status s = UnavailableError(path + ": cannot rename " + tmp + " over it: " + ErrnoText());
     ::unlink(tmp.c_str());
+    // What the check guards against may have happened since it passed (a
+    // newer writer claiming the folder removes the older one's temporary
+    // files): then that is the cause to report.
+    if (before_commit) {
+      Status again = before_commit();
+      if (!again.ok()) return again;
+    }
     return s;
   }
   std::string dir = std::filesystem::path(path).parent_path().string();

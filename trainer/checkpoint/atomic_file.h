@@ -28,7 +28,9 @@ struct FileChunk {
 
 // `before_commit`, when set, runs after the bytes are on disk and before the
 // rename; an error from it abandons the write (the temporary file is
-// removed, `path` untouched) and is returned as is.
+// removed, `path` untouched) and is returned as is. When the rename fails,
+// it runs again, and its error, if it now has one, is returned instead: what
+// it guards against may have happened since, and caused the failure.
 Status WriteFileAtomically(const std::string& path, const std::vector<FileChunk>& chunks,
                            const std::function<Status()>& before_commit = nullptr);
 

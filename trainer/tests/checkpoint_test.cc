@@ -133,6 +133,27 @@ TEST_F(CheckpointTest, FailedCommitCheckLeavesTheOldFile) {
   EXPECT_EQ(CountTemporaries(), 0);
 }
 
+// The claim lands between an older writer's check and its rename: the
+// rename fails (the claim removed its temporary file) and the error names
+// the takeover, not the missing file.
+TEST_F(CheckpointTest, ClaimBetweenCheckAndRenameIsReportedAsTheTakeover) {
+  const std::string ckpt = dir_ + "/shared/job-8";
+  auto first = CheckpointFence::Claim(ckpt, "job 8 attempt 1");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::optional<Result<CheckpointFence>> second;
+  Status s = WriteFilled(CheckpointPath(ckpt, 1), 1.0f, [&] {
+    Status before = first->Check();
+    if (!second.has_value()) second.emplace(CheckpointFence::Claim(ckpt, "job 8 attempt 2"));
+    return before;
+  });
+  ASSERT_TRUE(second.has_value() && second->ok());
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("was taken over by \"job 8 attempt 2\""), std::string::npos)
+      << s.message();
+  EXPECT_FALSE(fs::exists(CheckpointPath(ckpt, 1)));
+  EXPECT_EQ(CountTemporaries(), 0);
+}
+
 TEST_F(CheckpointTest, NewestClaimWinsAndTheSupersededRunPublishesNothing) {
   const std::string ckpt = dir_ + "/shared/job-7";
   auto first = CheckpointFence::Claim(ckpt, "job 7 attempt 1");
