@@ -62,10 +62,13 @@ void Linear::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
                   static_cast<double>(nonzeros) / in.batch / in_ <= kMaxSparseDensity;
   if (sparse_input_) {
     input_rows_.FromDense(in.data.data(), in.batch, in_, in_);
-    ParallelFor(out_, 16, kMinSparseColumnsPerThread, [&](int64_t begin, int64_t end) {
-      SparseTimesDense(input_rows_, wt, out_, b, out->data.data(), out_, static_cast<int>(begin),
-                       static_cast<int>(end));
-    });
+    // Parts claimed by whichever thread is free: a core slowed by another
+    // process delays the step by one part, not by half of the work.
+    ParallelForDynamic(out_, 16, kMinSparseColumnsPerThread, 4 * ComputePool().size(),
+                       [&](int64_t begin, int64_t end) {
+                         SparseTimesDense(input_rows_, wt, out_, b, out->data.data(), out_,
+                                          static_cast<int>(begin), static_cast<int>(end));
+                       });
     return;
   }
   for (int n = 0; n < in.batch; ++n) {

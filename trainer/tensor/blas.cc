@@ -18,7 +18,9 @@ void Gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
           const float* b, int ldb, float beta, float* c, int ldc) {
   const int64_t macs_per_column = static_cast<int64_t>(m) * k;
   const int64_t min_columns = kMinMacsPerThread / (macs_per_column > 0 ? macs_per_column : 1) + 1;
-  ParallelFor(n, 16, min_columns, [&](int64_t begin, int64_t end) {
+  // Parts of columns claimed by whichever thread is free (a core slowed by
+  // another process costs one part, not half the product).
+  ParallelForDynamic(n, 16, min_columns, 4 * ComputePool().size(), [&](int64_t begin, int64_t end) {
     const float* b_part = trans_b ? b + begin * ldb : b + begin;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, static_cast<int>(end - begin), k, alpha, a,
