@@ -62,21 +62,13 @@ void Linear::Forward(const Tensor& in, Tensor* out, bool /*training*/) {
                   static_cast<double>(nonzeros) / in.batch / in_ <= kMaxSparseDensity;
   if (sparse_input_) {
     input_rows_.FromDense(in.data.data(), in.batch, in_, in_);
-    // Parts claimed by whichever thread is free: a core slowed by another
-    // process delays the step by one part, not by half of the work.
-    ParallelForDynamic(out_, 16, kMinSparseColumnsPerThread, 4 * ComputePool().size(),
-                       [&](int64_t begin, int64_t end) {
-                         SparseTimesDense(input_rows_, wt, out_, b, out->data.data(), out_,
-                                          static_cast<int>(begin), static_cast<int>(end));
-                       });
+    ParallelFor(out_, 16, kMinSparseColumnsPerThread, [&](int64_t begin, int64_t end) {
+      SparseTimesDense(input_rows_, wt, out_, b, out->data.data(), out_, static_cast<int>(begin),
+                       static_cast<int>(end));
+    });
     return;
   }
-  for (int n = 0; n < in.batch; ++n) {
-    float* row = out->row(n);
-    for (int o = 0; o < out_; ++o) row[o] = b[o];
-  }
-  Gemm(false, false, in.batch, out_, in_, 1.0f, in.data.data(), in_, wt, out_, 1.0f,
-       out->data.data(), out_);
+  GemmBias(in.batch, out_, in_, in.data.data(), in_, wt, out_, b, out->data.data(), out_);
 }
 
 void Linear::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& grad_out,

@@ -6,7 +6,7 @@ namespace jobctl::trainer {
 namespace {
 
 // Elements per thread below which splitting costs more than it saves.
-constexpr int64_t kMinPerThread = 1 << 15;
+constexpr int64_t kMinPerThread = 1 << 13;
 
 }  // namespace
 

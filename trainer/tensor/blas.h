@@ -15,6 +15,12 @@ namespace jobctl::trainer {
 void Gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
           const float* b, int ldb, float beta, float* c, int ldc);
 
+// C[m x n] = A[m x k] * B[k x n] + bias[n] in every row (Linear's forward
+// pass), split like Gemm; each part writes its columns' bias first, so the
+// bias costs no pass of its own on one thread.
+void GemmBias(int m, int n, int k, const float* a, int lda, const float* b, int ldb,
+              const float* bias, float* c, int ldc);
+
 // Gemm on the calling thread only, for kernels that already run one part
 // per pool thread.
 void GemmSerial(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,

@@ -3,17 +3,30 @@
 #include <algorithm>
 #include <numeric>
 
+#include "trainer/tensor/thread_pool.h"
+
 namespace jobctl::trainer {
+
+namespace {
+
+// Rows per thread below which GatherBatch copies on the caller alone.
+constexpr int64_t kMinRowsPerThread = 16;
+
+}  // namespace
 
 void GatherBatch(const Dataset& data, const int* indices, int n, Tensor* batch,
                  std::vector<int>* labels) {
   batch->Resize(n, data.features);
   labels->resize(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    const float* src = data.x.data() + static_cast<size_t>(indices[i]) * data.features;
-    std::copy(src, src + data.features, batch->row(i));
-    (*labels)[static_cast<size_t>(i)] = data.y[static_cast<size_t>(indices[i])];
-  }
+  // Rows scattered over the data set (25 MB for MNIST's 8k): split across
+  // the pool, so the rows' cache misses overlap.
+  ParallelFor(n, 8, kMinRowsPerThread, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float* src = data.x.data() + static_cast<size_t>(indices[i]) * data.features;
+      std::copy(src, src + data.features, batch->row(static_cast<int>(i)));
+      (*labels)[static_cast<size_t>(i)] = data.y[static_cast<size_t>(indices[i])];
+    }
+  });
 }
 
 int CountCorrect(const Tensor& output, const int* labels, float threshold) {
