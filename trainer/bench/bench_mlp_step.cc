@@ -1,10 +1,9 @@
 // Whole training steps of the MNIST MLP (784-512-512-10, batch 64, Adam,
 // cross-entropy) on MNIST-like inputs (81% zeros): forward, loss, backward
-// and update, as the training loop runs them. Arguments: {fused, threads};
-// fused = 0 is Backward then Optimizer::Step (what several ranks do around
-// their all-reduce), 1 is Sequential::BackwardAndUpdate (one process). The
-// step's working set (weights, Adam's moments) is far larger than a core's
-// L2, as in training. Min is the figure for a machine shared with others.
+// and update, as the training loop runs them; the argument is the number of
+// compute threads. The step's working set (weights, Adam's moments) is far
+// larger than a core's L2, as in training, unlike the kernels alone
+// (bench_mlp_kernels). Min is the figure for a machine shared with others.
 //   ./build/trainer/bench_mlp_step --benchmark_repetitions=10 --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
 
@@ -25,8 +24,7 @@ namespace {
 double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
 void BM_MlpStep(benchmark::State& state) {
-  const bool fused = state.range(0) != 0;
-  SetComputeThreads(static_cast<int>(state.range(1)));
+  SetComputeThreads(static_cast<int>(state.range(0)));
   Pcg32 dropout_rng(1, 2);
   auto model = Sequential::Build(*ParseModelSpec("mlp:784-512-512-10"), {}, &dropout_rng);
   Pcg32 rng(3, 4);
@@ -49,22 +47,16 @@ void BM_MlpStep(benchmark::State& state) {
   for (auto _ : state) {
     const Tensor& out = (*model)->Forward(batches[b], true);
     (*loss)->Compute(out, labels[b].data(), &grad);
-    if (fused) {
-      (*model)->BackwardAndUpdate(grad, optimizer->get());
-    } else {
-      (*model)->Backward(grad);
-      (*optimizer)->Step(params.values(), params.grads(), params.size());
-    }
+    (*model)->Backward(grad);
+    (*optimizer)->Step(params.values(), params.grads(), params.size());
     b = (b + 1) % kBatches;
   }
   SetComputeThreads(1);
 }
 BENCHMARK(BM_MlpStep)
-    ->ArgNames({"fused", "threads"})
-    ->Args({0, 1})
-    ->Args({1, 1})
-    ->Args({0, 2})
-    ->Args({1, 2})
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
     ->ComputeStatistics("min", Min)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

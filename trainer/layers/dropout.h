@@ -19,7 +19,6 @@ class Dropout : public Layer {
   std::string Describe() const override { return "Dropout(p=" + std::to_string(p_) + ")"; }
   int in_features() const override { return features_; }
   int out_features() const override { return features_; }
-  bool CanFuseUpdate() const override { return true; }  // no parameters
   void Forward(const Tensor& in, Tensor* out, bool training) override;
   void Backward(const Tensor& in, const Tensor& out, const Tensor& grad_out,
                 Tensor* grad_in) override;

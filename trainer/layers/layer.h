@@ -11,14 +11,6 @@
 //   gradients in the model's ParameterBuffer (no accumulation: one backward
 //   per step) and, when grad_in is not null, writes dLoss/dInput into it.
 //   The first layer of a model gets grad_in == nullptr and skips that work.
-// - BackwardAndUpdate(..., optimizer) is Backward followed by the
-//   optimizer's update of the layer's parameters from their gradients
-//   (optimizer->UpdateRange once for each parameter element, after
-//   optimizer->BeginStep()), which a layer may fuse: it may update a block
-//   of parameters as soon as the block's gradient is computed, while it is
-//   in cache, and the parameter gradients in the ParameterBuffer are then
-//   unspecified. Only layers whose CanFuseUpdate() is true implement it;
-//   parameterless layers do, trivially.
 // - Initialize draws parameters as PyTorch's defaults do.
 //
 // Thread-safety: not thread-safe; one thread drives a model.
@@ -31,8 +23,6 @@
 #include "trainer/tensor/tensor.h"
 
 namespace jobctl::trainer {
-
-class Optimizer;
 
 class Layer {
  public:
@@ -48,12 +38,6 @@ class Layer {
 
   // Parameterless layers keep the defaults.
   virtual void Initialize(Pcg32* /*rng*/) {}
-  virtual bool CanFuseUpdate() const { return false; }
-  // Precondition: CanFuseUpdate(). The default suits parameterless layers.
-  virtual void BackwardAndUpdate(const Tensor& in, const Tensor& out, const Tensor& grad_out,
-                                 Tensor* grad_in, Optimizer* /*optimizer*/) {
-    Backward(in, out, grad_out, grad_in);
-  }
 };
 
 }  // namespace jobctl::trainer

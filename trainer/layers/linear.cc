@@ -1,12 +1,9 @@
 #include "trainer/layers/linear.h"
 
-#include <algorithm>
 #include <cmath>
 
-#include "trainer/optimizers/optimizer.h"
 #include "trainer/tensor/blas.h"
 #include "trainer/tensor/thread_pool.h"
-#include "trainer/tensor/thread_scratch.h"
 
 namespace jobctl::trainer {
 namespace {
@@ -19,11 +16,6 @@ constexpr int kMinSparseColumnsPerThread = 64;
 // Multiply-adds per GEMM below which the backward pass's two GEMMs are not
 // worth a thread each.
 constexpr int64_t kMinTaskMacs = 1 << 20;
-// BackwardAndUpdate's blocks of W^T: about this many weights each (a
-// gradient tile that stays in cache), a multiple of 16 rows.
-constexpr int64_t kBlockWeights = 1 << 15;
-// ThreadScratch slots (the convolution layers use 0-6).
-constexpr int kGradientTileSlot = 7;
 
 }  // namespace
 
@@ -119,52 +111,6 @@ void Linear::Backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
     Gemm(false, true, in.batch, in_, out_, 1.0f, grad_out.data.data(), out_, wt, out_, 0.0f,
          grad_in->data.data(), in_);
   }
-}
-
-void Linear::BackwardAndUpdate(const Tensor& in, const Tensor& /*out*/, const Tensor& grad_out,
-                               Tensor* grad_in, Optimizer* optimizer) {
-  float* wt = params_->values() + weight_offset_;
-  const int batch = in.batch;
-  const float* dy = grad_out.data.data();
-  if (grad_in != nullptr) grad_in->Resize(batch, in_);
-  if (sparse_input_) input_columns_.TransposeOf(input_rows_);
-  const int block_rows = static_cast<int>(
-      std::min<int64_t>(in_, std::max<int64_t>(16, kBlockWeights / std::max(out_, 1) / 16 * 16)));
-  const int blocks = (in_ + block_rows - 1) / block_rows;
-  // Index `blocks` is the bias, whose gradient is the sum of dY's rows.
-  ComputePool().Run(
-      [&](int index, int /*count*/) {
-        if (index == blocks) {
-          float* db = ThreadScratch(kGradientTileSlot, static_cast<size_t>(out_));
-          for (int o = 0; o < out_; ++o) db[o] = 0.0f;
-          for (int n = 0; n < batch; ++n) {
-            const float* g = grad_out.row(n);
-            for (int o = 0; o < out_; ++o) db[o] += g[o];
-          }
-          optimizer->UpdateRange(params_->values() + bias_offset_, db, bias_offset_,
-                                 static_cast<size_t>(out_));
-          return;
-        }
-        const int first = index * block_rows;
-        const int rows = std::min(block_rows, in_ - first);
-        float* block = wt + static_cast<int64_t>(first) * out_;
-        if (grad_in != nullptr) {
-          // dX[:, first + rows) = dY W[:, those) = dY (rows of W^T)^T
-          GemmSerial(false, true, batch, rows, out_, 1.0f, dy, out_, block, out_, 0.0f,
-                     grad_in->data.data() + first, in_);
-        }
-        float* dwt = ThreadScratch(kGradientTileSlot, static_cast<size_t>(rows) * out_);
-        if (sparse_input_) {
-          SparseRowsTimesDense(input_columns_, first, first + rows, dy, out_, out_, dwt, out_);
-        } else {
-          // dW^T rows = X[:, rows]^T dY
-          GemmSerial(true, false, rows, out_, batch, 1.0f, in.data.data() + first, in_, dy, out_,
-                     0.0f, dwt, out_);
-        }
-        optimizer->UpdateRange(block, dwt, weight_offset_ + static_cast<size_t>(first) * out_,
-                               static_cast<size_t>(rows) * out_);
-      },
-      blocks + 1);
 }
 
 }  // namespace jobctl::trainer

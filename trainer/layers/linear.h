@@ -25,12 +25,6 @@ class Linear : public Layer {
   void Forward(const Tensor& in, Tensor* out, bool training) override;
   void Backward(const Tensor& in, const Tensor& out, const Tensor& grad_out,
                 Tensor* grad_in) override;
-  // Row blocks of W^T in parallel: each computes its rows' share of the
-  // input gradient (which reads only those rows), then their weight
-  // gradient into per-thread scratch, and updates them; the bias last.
-  bool CanFuseUpdate() const override { return true; }
-  void BackwardAndUpdate(const Tensor& in, const Tensor& out, const Tensor& grad_out,
-                         Tensor* grad_in, Optimizer* optimizer) override;
   // Kaiming-uniform(a=sqrt(5)) weights and U(-1/sqrt(in), 1/sqrt(in)) bias.
   void Initialize(Pcg32* rng) override;
 

@@ -16,7 +16,6 @@ class MaxPool2d : public Layer {
   std::string Describe() const override;
   int in_features() const override { return channels_ * height_ * width_; }
   int out_features() const override { return channels_ * out_height() * out_width(); }
-  bool CanFuseUpdate() const override { return true; }  // no parameters
   int out_height() const { return height_ / window_; }
   int out_width() const { return width_ / window_; }
   void Forward(const Tensor& in, Tensor* out, bool training) override;

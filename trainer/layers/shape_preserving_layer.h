@@ -13,7 +13,6 @@ class ShapePreservingLayer : public Layer {
 
   int in_features() const override { return features_; }
   int out_features() const override { return features_; }
-  bool CanFuseUpdate() const override { return true; }  // no parameters
 
  protected:
   int features_;

@@ -102,22 +102,4 @@ void Sequential::Backward(const Tensor& grad_output) {
   }
 }
 
-bool Sequential::CanFuseUpdate() const {
-  for (const auto& layer : layers_) {
-    if (!layer->CanFuseUpdate()) return false;
-  }
-  return true;
-}
-
-void Sequential::BackwardAndUpdate(const Tensor& grad_output, Optimizer* optimizer) {
-  optimizer->BeginStep();
-  const Tensor* grad = &grad_output;
-  for (size_t i = layers_.size(); i-- > 0;) {
-    const Tensor& in = i == 0 ? *input_ : outputs_[i - 1];
-    Tensor* grad_in = i == 0 ? nullptr : (grad == &grad_a_ ? &grad_b_ : &grad_a_);
-    layers_[i]->BackwardAndUpdate(in, outputs_[i], *grad, grad_in, optimizer);
-    grad = grad_in;
-  }
-}
-
 }  // namespace jobctl::trainer

@@ -15,7 +15,6 @@
 #include "common/status.h"
 #include "trainer/layers/layer.h"
 #include "trainer/model/model_spec.h"
-#include "trainer/optimizers/optimizer.h"
 #include "trainer/tensor/parameter_buffer.h"
 #include "trainer/tensor/rng.h"
 
@@ -31,7 +30,8 @@ class Sequential {
   // Builds the layers of `spec`. dropout_rng is used by Dropout layers and
   // must outlive the model. Parameters are zero until Initialize().
   static Result<std::unique_ptr<Sequential>> Build(const ModelSpec& spec,
-                                                   const ModelOptions& options, Pcg32* dropout_rng);
+                                                   const ModelOptions& options,
+                                                   Pcg32* dropout_rng);
 
   // Draws every parameter as PyTorch's default initialisation does.
   void Initialize(Pcg32* rng);
@@ -42,17 +42,6 @@ class Sequential {
   // Backpropagates dLoss/dOutput of the most recent Forward, overwriting the
   // parameter gradients in params().
   void Backward(const Tensor& grad_output);
-  // Whether every layer can fuse its parameters' update into its backward
-  // pass (Linear, activations, dropout: the MLP and logreg models).
-  bool CanFuseUpdate() const;
-  // One optimizer step from the gradients of the most recent Forward, with
-  // each layer's parameters updated by its own backward pass as soon as
-  // their gradients exist (see Layer::BackwardAndUpdate): the same result
-  // as Backward then optimizer->Step over params(), without the round trip
-  // of every gradient through memory. For a single process: there is no
-  // all-reduce between the two. The gradients in params() are left
-  // unspecified. Precondition: CanFuseUpdate().
-  void BackwardAndUpdate(const Tensor& grad_output, Optimizer* optimizer);
 
   int in_features() const { return layers_.front()->in_features(); }
   int out_features() const { return layers_.back()->out_features(); }

@@ -12,11 +12,9 @@ Adadelta::Adadelta(float lr, float rho, float eps, float weight_decay, size_t co
       square_avg_(count, 0.0f),
       acc_delta_(count, 0.0f) {}
 
-void Adadelta::BeginStep() { ++steps_; }
-
-void Adadelta::UpdateRange(float* params, const float* grads, size_t offset, size_t count) {
-  float* sq = square_avg_.data() + offset;
-  float* acc = acc_delta_.data() + offset;
+void Adadelta::Step(float* params, const float* grads, size_t count) {
+  float* sq = square_avg_.data();
+  float* acc = acc_delta_.data();
   for (size_t i = 0; i < count; ++i) {
     const float g = grads[i] + weight_decay_ * params[i];
     sq[i] = rho_ * sq[i] + (1.0f - rho_) * g * g;
@@ -24,6 +22,7 @@ void Adadelta::UpdateRange(float* params, const float* grads, size_t offset, siz
     acc[i] = rho_ * acc[i] + (1.0f - rho_) * delta * delta;
     params[i] -= lr_ * delta;
   }
+  ++steps_;
 }
 
 std::vector<std::pair<std::string, std::vector<float>*>> Adadelta::StateBuffers() {

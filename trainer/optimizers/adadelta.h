@@ -14,8 +14,7 @@ namespace jobctl::trainer {
 class Adadelta : public Optimizer {
  public:
   Adadelta(float lr, float rho, float eps, float weight_decay, size_t count);
-  void BeginStep() override;
-  void UpdateRange(float* params, const float* grads, size_t offset, size_t count) override;
+  void Step(float* params, const float* grads, size_t count) override;
   std::vector<std::pair<std::string, std::vector<float>*>> StateBuffers() override;
 
  private:

@@ -9,6 +9,15 @@
 namespace jobctl::trainer {
 namespace {
 
+struct AdamConstants {
+  float b1;
+  float b2;
+  float wd;
+  float eps;
+  float step_size;
+  float inv_sqrt_bc2;
+};
+
 // Without AVX-512: one clone per instruction set, picked at load time.
 __attribute__((target_clones("avx2", "default"))) void AdamUpdatePortable(
     const AdamConstants& k, float* params, const float* grads, float* m, float* v, size_t begin,
@@ -135,34 +144,23 @@ Adam::Adam(float lr, float beta1, float beta2, float eps, float weight_decay, si
       exp_avg_(count, 0.0f),
       exp_avg_sq_(count, 0.0f) {}
 
-void Adam::BeginStep() {
+void Adam::Step(float* params, const float* grads, size_t count) {
   ++steps_;
   const double t = static_cast<double>(steps_);
   const float bias_correction1 = static_cast<float>(1.0 - std::pow(double{beta1_}, t));
   const float bias_correction2 = static_cast<float>(1.0 - std::pow(double{beta2_}, t));
-  constants_ = AdamConstants{beta1_,
-                             beta2_,
-                             weight_decay_,
-                             eps_,
-                             lr_ / bias_correction1,
-                             1.0f / std::sqrt(bias_correction2)};
-}
-
-void Adam::UpdateRange(float* params, const float* grads, size_t offset, size_t count) {
-  AdamUpdate(constants_, params, grads, exp_avg_.data() + offset, exp_avg_sq_.data() + offset, 0,
-             count);
-}
-
-void Adam::Step(float* params, const float* grads, size_t count) {
-  BeginStep();
+  const float step_size = lr_ / bias_correction1;
+  const float inv_sqrt_bc2 = 1.0f / std::sqrt(bias_correction2);
+  const AdamConstants k{beta1_, beta2_, weight_decay_, eps_, step_size, inv_sqrt_bc2};
+  float* m = exp_avg_.data();
+  float* v = exp_avg_sq_.data();
   // Parts claimed by whichever thread is free; each starts on a 64-element
   // boundary, so the cut never changes the result.
   const int parts = 4 * ComputePool().size();
-  ParallelForDynamic(static_cast<int64_t>(count), 64, 1 << 14, parts,
-                     [&](int64_t begin, int64_t end) {
-                       UpdateRange(params + begin, grads + begin, static_cast<size_t>(begin),
-                                   static_cast<size_t>(end - begin));
-                     });
+  ParallelForDynamic(
+      static_cast<int64_t>(count), 64, 1 << 14, parts, [&](int64_t begin, int64_t end) {
+        AdamUpdate(k, params, grads, m, v, static_cast<size_t>(begin), static_cast<size_t>(end));
+      });
 }
 
 std::vector<std::pair<std::string, std::vector<float>*>> Adam::StateBuffers() {

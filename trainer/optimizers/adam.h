@@ -10,23 +10,10 @@
 
 namespace jobctl::trainer {
 
-// What one step's update of every element shares.
-struct AdamConstants {
-  float b1 = 0.0f;
-  float b2 = 0.0f;
-  float wd = 0.0f;
-  float eps = 0.0f;
-  float step_size = 0.0f;     // lr / (1 - b1^t)
-  float inv_sqrt_bc2 = 0.0f;  // 1 / sqrt(1 - b2^t)
-};
-
 class Adam : public Optimizer {
  public:
   Adam(float lr, float beta1, float beta2, float eps, float weight_decay, size_t count);
-  // Split across the compute pool.
   void Step(float* params, const float* grads, size_t count) override;
-  void BeginStep() override;
-  void UpdateRange(float* params, const float* grads, size_t offset, size_t count) override;
   std::vector<std::pair<std::string, std::vector<float>*>> StateBuffers() override;
 
  private:
@@ -37,7 +24,6 @@ class Adam : public Optimizer {
   float weight_decay_;
   std::vector<float> exp_avg_;
   std::vector<float> exp_avg_sq_;
-  AdamConstants constants_;  // of the step begun last
 };
 
 }  // namespace jobctl::trainer

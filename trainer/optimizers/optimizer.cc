@@ -13,11 +13,6 @@ Status Bad(const std::string& option, float value, const std::string& rule) {
 
 }  // namespace
 
-void Optimizer::Step(float* params, const float* grads, size_t count) {
-  BeginStep();
-  UpdateRange(params, grads, 0, count);
-}
-
 Result<std::unique_ptr<Optimizer>> CreateOptimizer(const OptimizerConfig& c, size_t count) {
   if (c.weight_decay < 0.0f) return Bad("--weight-decay", c.weight_decay, "must be >= 0");
   if (c.lr.has_value() && !(*c.lr >= 0.0f)) return Bad("--lr", *c.lr, "must be >= 0");
@@ -26,8 +21,8 @@ Result<std::unique_ptr<Optimizer>> CreateOptimizer(const OptimizerConfig& c, siz
     if (c.nesterov && (c.momentum <= 0.0f || c.dampening != 0.0f)) {
       return InvalidArgumentError("--nesterov: needs --momentum > 0 and dampening 0");
     }
-    return std::unique_ptr<Optimizer>(
-        new Sgd(c.lr.value_or(0.01f), c.momentum, c.dampening, c.nesterov, c.weight_decay, count));
+    return std::unique_ptr<Optimizer>(new Sgd(c.lr.value_or(0.01f), c.momentum, c.dampening,
+                                              c.nesterov, c.weight_decay, count));
   }
   if (c.name == "adam") {
     if (c.beta1 < 0.0f || c.beta1 >= 1.0f) return Bad("--beta1", c.beta1, "must be in [0, 1)");

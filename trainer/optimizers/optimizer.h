@@ -21,35 +21,25 @@
 namespace jobctl::trainer {
 
 struct OptimizerConfig {
-  std::string name = "adam";  // sgd | adam | adadelta
-  std::optional<float> lr;    // default: sgd 0.01, adam 1e-3, adadelta 1.0
-  float momentum = 0.0f;      // sgd
-  float dampening = 0.0f;     // sgd
-  bool nesterov = false;      // sgd
-  float weight_decay = 0.0f;  // all
-  float beta1 = 0.9f;         // adam
-  float beta2 = 0.999f;       // adam
-  std::optional<float> eps;   // default: adam 1e-8, adadelta 1e-6
-  float rho = 0.9f;           // adadelta
+  std::string name = "adam";       // sgd | adam | adadelta
+  std::optional<float> lr;         // default: sgd 0.01, adam 1e-3, adadelta 1.0
+  float momentum = 0.0f;           // sgd
+  float dampening = 0.0f;          // sgd
+  bool nesterov = false;           // sgd
+  float weight_decay = 0.0f;       // all
+  float beta1 = 0.9f;              // adam
+  float beta2 = 0.999f;            // adam
+  std::optional<float> eps;        // default: adam 1e-8, adadelta 1e-6
+  float rho = 0.9f;                // adadelta
 };
 
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
 
-  // One update of params[0, count) from grads[0, count): BeginStep(), then
-  // UpdateRange over the whole buffer.
+  // One update of params[0, count) from grads[0, count).
   // Precondition: count equals the size given at creation.
-  virtual void Step(float* params, const float* grads, size_t count);
-  // The same step in pieces, for a backward pass that updates parameters as
-  // soon as their gradients exist (while both are in cache): BeginStep()
-  // once, then UpdateRange for every element exactly once. `params` and
-  // `grads` point at the range's first parameter and its gradient; the
-  // optimizer's state is that of elements [offset, offset + count).
-  // Disjoint ranges may be updated concurrently, from any threads. Ranges
-  // whose lengths are multiples of 64 (but the last) give Step's bits.
-  virtual void BeginStep() = 0;
-  virtual void UpdateRange(float* params, const float* grads, size_t offset, size_t count) = 0;
+  virtual void Step(float* params, const float* grads, size_t count) = 0;
 
   // Named state buffers, each of the parameter count; for checkpoints.
   virtual std::vector<std::pair<std::string, std::vector<float>*>> StateBuffers() = 0;

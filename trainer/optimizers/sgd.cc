@@ -2,7 +2,8 @@
 
 namespace jobctl::trainer {
 
-Sgd::Sgd(float lr, float momentum, float dampening, bool nesterov, float weight_decay, size_t count)
+Sgd::Sgd(float lr, float momentum, float dampening, bool nesterov, float weight_decay,
+         size_t count)
     : lr_(lr),
       momentum_(momentum),
       dampening_(dampening),
@@ -11,21 +12,18 @@ Sgd::Sgd(float lr, float momentum, float dampening, bool nesterov, float weight_
   if (momentum_ != 0.0f) momentum_buffer_.assign(count, 0.0f);
 }
 
-void Sgd::BeginStep() {
-  first_step_ = steps_ == 0;
-  ++steps_;
-}
-
-void Sgd::UpdateRange(float* params, const float* grads, size_t offset, size_t count) {
-  float* buf = momentum_buffer_.data() + (momentum_ != 0.0f ? offset : 0);
+void Sgd::Step(float* params, const float* grads, size_t count) {
+  const bool first = steps_ == 0;
+  float* buf = momentum_buffer_.data();
   for (size_t i = 0; i < count; ++i) {
     float g = grads[i] + weight_decay_ * params[i];
     if (momentum_ != 0.0f) {
-      buf[i] = first_step_ ? g : momentum_ * buf[i] + (1.0f - dampening_) * g;
+      buf[i] = first ? g : momentum_ * buf[i] + (1.0f - dampening_) * g;
       g = nesterov_ ? g + momentum_ * buf[i] : buf[i];
     }
     params[i] -= lr_ * g;
   }
+  ++steps_;
 }
 
 std::vector<std::pair<std::string, std::vector<float>*>> Sgd::StateBuffers() {

@@ -13,8 +13,7 @@ namespace jobctl::trainer {
 class Sgd : public Optimizer {
  public:
   Sgd(float lr, float momentum, float dampening, bool nesterov, float weight_decay, size_t count);
-  void BeginStep() override;
-  void UpdateRange(float* params, const float* grads, size_t offset, size_t count) override;
+  void Step(float* params, const float* grads, size_t count) override;
   std::vector<std::pair<std::string, std::vector<float>*>> StateBuffers() override;
 
  private:
@@ -24,7 +23,6 @@ class Sgd : public Optimizer {
   bool nesterov_;
   float weight_decay_;
   std::vector<float> momentum_buffer_;
-  bool first_step_ = true;  // of the step begun last: the buffer starts as g
 };
 
 }  // namespace jobctl::trainer

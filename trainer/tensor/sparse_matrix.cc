@@ -9,11 +9,10 @@
 namespace jobctl::trainer {
 namespace {
 
-// Rows [row_begin, row_end) of the product go to c's rows from 0.
-void SparseTimesDenseGeneric(const SparseRows& a, int row_begin, int row_end, const float* b,
-                             int ldb, const float* bias, float* c, int ldc, int begin, int end) {
-  for (int r = row_begin; r < row_end; ++r) {
-    float* out = c + static_cast<int64_t>(r - row_begin) * ldc;
+void SparseTimesDenseGeneric(const SparseRows& a, const float* b, int ldb, const float* bias,
+                             float* c, int ldc, int begin, int end) {
+  for (int r = 0; r < a.rows; ++r) {
+    float* out = c + static_cast<int64_t>(r) * ldc;
     for (int j = begin; j < end; ++j) out[j] = bias != nullptr ? bias[j] : 0.0f;
     for (int e = a.row_start[r]; e < a.row_start[r + 1]; ++e) {
       const float x = a.value[e];
@@ -54,12 +53,11 @@ __attribute__((target("avx512f"))) inline void Avx512Block(const SparseRows& a, 
   for (int i = 0; i < kRegs; ++i) _mm512_storeu_ps(out + j + 16 * i, acc[i]);
 }
 
-__attribute__((target("avx512f"))) void SparseTimesDenseAvx512(const SparseRows& a, int row_begin,
-                                                               int row_end, const float* b, int ldb,
-                                                               const float* bias, float* c, int ldc,
-                                                               int begin, int end) {
-  for (int r = row_begin; r < row_end; ++r) {
-    float* out = c + static_cast<int64_t>(r - row_begin) * ldc;
+__attribute__((target("avx512f"))) void SparseTimesDenseAvx512(const SparseRows& a, const float* b,
+                                                               int ldb, const float* bias, float* c,
+                                                               int ldc, int begin, int end) {
+  for (int r = 0; r < a.rows; ++r) {
+    float* out = c + static_cast<int64_t>(r) * ldc;
     int j = begin;
     for (; j + 256 <= end; j += 256) Avx512Block<16>(a, r, b, ldb, bias, out, j);
     for (; j + 128 <= end; j += 128) Avx512Block<8>(a, r, b, ldb, bias, out, j);
@@ -249,19 +247,9 @@ void SparseTimesDense(const SparseRows& a, const float* b, int ldb, const float*
                       int ldc, int begin, int end) {
   if (begin >= end) return;
   if (HasAvx512()) {
-    SparseTimesDenseAvx512(a, 0, a.rows, b, ldb, bias, c, ldc, begin, end);
+    SparseTimesDenseAvx512(a, b, ldb, bias, c, ldc, begin, end);
   } else {
-    SparseTimesDenseGeneric(a, 0, a.rows, b, ldb, bias, c, ldc, begin, end);
-  }
-}
-
-void SparseRowsTimesDense(const SparseRows& a, int row_begin, int row_end, const float* b, int ldb,
-                          int n, float* c, int ldc) {
-  if (row_begin >= row_end || n <= 0) return;
-  if (HasAvx512()) {
-    SparseTimesDenseAvx512(a, row_begin, row_end, b, ldb, nullptr, c, ldc, 0, n);
-  } else {
-    SparseTimesDenseGeneric(a, row_begin, row_end, b, ldb, nullptr, c, ldc, 0, n);
+    SparseTimesDenseGeneric(a, b, ldb, bias, c, ldc, begin, end);
   }
 }
 

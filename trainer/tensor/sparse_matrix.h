@@ -48,10 +48,4 @@ int64_t CountNonzeros(const float* a, int rows, int cols, int lda);
 void SparseTimesDense(const SparseRows& a, const float* b, int ldb, const float* bias, float* c,
                       int ldc, int begin, int end);
 
-// Rows [row_begin, row_end) of C = A * B, all n columns, written to c (its
-// row 0 is the product's row row_begin; row stride ldc): the same values as
-// those rows of SparseTimesDense's product.
-void SparseRowsTimesDense(const SparseRows& a, int row_begin, int row_end, const float* b, int ldb,
-                          int n, float* c, int ldc);
-
 }  // namespace jobctl::trainer

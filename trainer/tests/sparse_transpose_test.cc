@@ -1,10 +1,8 @@
 // SparseRows::TransposeOf split across threads gives exactly the serial
 // transpose (FromDenseTransposed of the same dense matrix), and
-// CountNonzeros counts what FromDense keeps, and SparseRowsTimesDense
-// gives exactly its rows of SparseTimesDense's product.
+// CountNonzeros counts what FromDense keeps.
 #include <gtest/gtest.h>
 
-#include <utility>
 #include <vector>
 
 #include "trainer/tensor/rng.h"
@@ -58,32 +56,6 @@ TEST(SparseTransposeTest, CountNonzerosWithRowStrideAndTail) {
   for (int r = 0; r < 3; ++r) a[static_cast<size_t>(r) * 24 + 4] = 0.0f;
   EXPECT_EQ(CountNonzeros(a.data(), 3, 21, 24), 3 * 20);
   EXPECT_EQ(CountNonzeros(a.data(), 0, 21, 24), 0);
-}
-
-TEST(SparseTransposeTest, RowRangeOfTheProductEqualsThoseRowsOfTheWhole) {
-  Pcg32 rng(10, 11);
-  const int rows = 90;
-  const int inner = 70;
-  for (int n : {5, 16, 300}) {
-    SparseRows a;
-    const std::vector<float> dense = SparseMatrix(rows, inner, 0.7f, &rng);
-    a.FromDense(dense.data(), rows, inner, inner);
-    std::vector<float> b(static_cast<size_t>(inner) * n);
-    for (float& v : b) v = rng.Uniform(-1.0f, 1.0f);
-    std::vector<float> whole(static_cast<size_t>(rows) * n);
-    SparseTimesDense(a, b.data(), n, nullptr, whole.data(), n, 0, n);
-    for (auto [first, last] : {std::pair{0, 17}, std::pair{17, 64}, std::pair{64, rows}}) {
-      std::vector<float> part(static_cast<size_t>(last - first) * n, -7.0f);
-      SparseRowsTimesDense(a, first, last, b.data(), n, n, part.data(), n);
-      for (int r = first; r < last; ++r) {
-        for (int j = 0; j < n; ++j) {
-          ASSERT_EQ(part[static_cast<size_t>(r - first) * n + j],
-                    whole[static_cast<size_t>(r) * n + j])
-              << "n " << n << " row " << r << " column " << j;
-        }
-      }
-    }
-  }
 }
 
 }  // namespace

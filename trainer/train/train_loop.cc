@@ -175,10 +175,6 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
     JOBCTL_RETURN_IF_ERROR(gpu->Upload(*model, optimizer.get()));
   }
 
-  // One process: each layer updates its parameters during the backward
-  // pass, as soon as their gradients exist. Several: the gradients are
-  // averaged first.
-  const bool fuse_update = world == 1 && !gpu && model->CanFuseUpdate();
   const float threshold = options.loss == "binary_cross_entropy" ? 0.0f : 0.5f;
   DistributedSampler sampler(data.train.count, rank, world, options.seed, /*shuffle=*/true);
   Tensor batch;
@@ -209,10 +205,6 @@ Status RunTraining(const TrainOptions& options, Communicator* comm, std::ostream
       loss_sum += static_cast<double>(batch_loss) * n;
       if (gpu) {
         JOBCTL_RETURN_IF_ERROR(gpu->BackwardAndStep(gradient_comm));
-        continue;
-      }
-      if (fuse_update) {
-        model->BackwardAndUpdate(grad, optimizer.get());
         continue;
       }
       model->Backward(grad);
