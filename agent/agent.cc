@@ -172,8 +172,11 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   auto runner = std::make_unique<AttemptRunner>(
       io_, runtime_, this, std::move(ro), std::move(*cmd), [this, key, upload, alive = alive_] {
         if (!*alive) return;
+        auto it = runners_.find(key);
+        // The runner reported an empty manifest with its last exit.
+        bool outputs_reported = it != runners_.end() && it->second->outputs_reported();
         runners_.erase(key);
-        StartOutputsUpload(upload);
+        if (!outputs_reported) StartOutputsUpload(upload);
         CheckShutdown();
       });
   AttemptRunner* r = runner.get();

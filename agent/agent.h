@@ -78,6 +78,8 @@ class Agent final : public AttemptReporter {
   // agent_metrics.cc.
   void SendMetricBatch(protocol::MetricBatchRequest batch,
                        std::function<void(Result<uint64_t>)> on_reply) override;
+  // agent_outputs.cc.
+  bool ReportEmptyOutputs(protocol::EmptyOutputs outputs) override;
 
  private:
   using AttemptKey = std::pair<std::string, int>;

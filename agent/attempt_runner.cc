@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <filesystem>
 
+#include "agent/outputs_uploader.h"
 #include "agent/paths.h"
 #include "common/job_spec/job_spec_parser.h"
 
@@ -293,6 +295,7 @@ void AttemptRunner::StartRanks() {
       // Report it as an exit so the controller fails the attempt; stop the rest.
       r->started = true;
       r->exited = true;
+      r->exit_sent = true;
       r->exit.exit_code = 127;
       auto e = Event(r->rank, "exited");
       e.exit_code = 127;
@@ -408,6 +411,7 @@ void AttemptRunner::CloseLogThenReportExit(RankState& r) {
     e.exit_code = rp->exit.exit_code;
     e.signal = rp->exit.signal;
     e.stopped = rp->stopped_by_us;
+    rp->exit_sent = true;
     reporter_->ReportRankEvent(std::move(e), [this, rp, alive] {
       if (!*alive) return;
       rp->reported = true;
@@ -415,7 +419,19 @@ void AttemptRunner::CloseLogThenReportExit(RankState& r) {
       if (rp->metrics) rp->metrics->Remove();
       CheckFinished();
     });
+    bool last = std::all_of(ranks_.begin(), ranks_.end(),
+                            [](const auto& r) { return r->started && r->exit_sent; });
+    if (last) ReportOutputsIfEmpty();
   });
+}
+
+void AttemptRunner::ReportOutputsIfEmpty() {
+  if (prepare_failed_ || outputs_reported_) return;
+  OutputsUploadJob job{options_.work_dir,  options_.node_id,    command_.job_id, command_.attempt,
+                       command_.node_rank, command_.num_nodes, command_.ranks};
+  if (!OutputsSurelyEmpty(job)) return;
+  outputs_reported_ = reporter_->ReportEmptyOutputs(
+      {command_.job_id, command_.attempt, command_.node_rank, command_.num_nodes});
 }
 
 void AttemptRunner::PrepareFailed(const std::string& message) {

@@ -16,6 +16,12 @@
 // and shipped; when a rank has exited and its last line is acknowledged, its
 // `exited` event is reported.
 //
+// When the last local rank's exit is reported and no local rank left
+// anything in its outputs folder (OutputsSurelyEmpty), the attempt's empty
+// output manifest is reported with it (AttemptReporter::ReportEmptyOutputs),
+// so the controller gets both in one request; outputs_reported() then says
+// that no OutputsUploader is needed.
+//
 // Fail-fast: a rank ending with a non-zero code or a signal makes the runner
 // SIGTERM every other local rank (SIGKILL after the default grace period).
 // Stop() does the same with the given grace. `on_finished` runs (posted)
@@ -77,6 +83,9 @@ class AttemptRunner {
   // Ranks started and not yet reported as exited.
   std::vector<protocol::RunningRank> Running() const;
   bool finished() const { return finished_; }
+  // The empty output manifest went with the last rank's exit: nothing is
+  // left to upload.
+  bool outputs_reported() const { return outputs_reported_; }
 
   // The environment rank `local_rank` gets (exposed for tests).
   std::vector<std::string> RankEnvironment(int local_rank, const std::string& outputs_dir) const;
@@ -89,6 +98,7 @@ class AttemptRunner {
     bool started = false;
     bool exited = false;
     bool stopped_by_us = false;  // exited after we signalled it (fail-fast or stop)
+    bool exit_sent = false;      // exited event handed to the reporter
     bool reported = false;       // exited event acknowledged
     ExitInfo exit;
     int open_streams = 0;
@@ -112,6 +122,9 @@ class AttemptRunner {
   void OnRankExit(RankState& rank, ExitInfo info);
   void MaybeFinishRank(RankState& rank);
   void CloseLogThenReportExit(RankState& rank);
+  // After the last exit was handed to the reporter: the empty manifest too,
+  // when no rank wrote anything.
+  void ReportOutputsIfEmpty();
   void PrepareFailed(const std::string& message);
   void SignalAll(int signal);
   void CheckFinished();
@@ -129,6 +142,7 @@ class AttemptRunner {
   bool preparing_ = false;
   bool pulling_ = false;
   bool prepare_failed_ = false;
+  bool outputs_reported_ = false;
   // No spool directory of this attempt existed when it began, so no spool
   // file is there to recover: spools open without probing the disk.
   bool spools_new_ = false;

@@ -1,5 +1,6 @@
 #include "agent/outputs_uploader.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "agent/paths.h"
 #include "common/digest/sha256.h"
@@ -85,6 +87,30 @@ Result<std::vector<protocol::OutputFile>> ScanOutputs(const OutputsUploadJob& jo
     local_paths->push_back(std::move(local));
   }
   return files;
+}
+
+bool OutputsSurelyEmpty(const OutputsUploadJob& job) {
+  for (int rank : job.ranks) {
+    std::string dir = paths::RankOutputsDir(job.work_dir, job.job_id, job.attempt, rank);
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) continue;  // the scan skips a missing folder too
+      return false;
+    }
+    bool empty = true;
+    errno = 0;
+    while (const dirent* entry = ::readdir(d)) {
+      std::string_view name = entry->d_name;
+      if (name != "." && name != "..") {
+        empty = false;
+        break;
+      }
+    }
+    if (errno != 0) empty = false;
+    ::closedir(d);
+    if (!empty) return false;
+  }
+  return true;
 }
 
 namespace {
