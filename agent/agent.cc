@@ -167,6 +167,7 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   ro.base_env = options_.base_env;
   ro.shipper = options_.shipper;
   ro.fifos = &fifos_;
+  ro.started_report_delay = options_.started_report_delay;
   OutputsUploadJob upload{options_.work_dir, options_.node.id, cmd->job_id,   cmd->attempt,
                           cmd->node_rank,    cmd->num_nodes,   cmd->ranks};
   auto runner = std::make_unique<AttemptRunner>(

@@ -47,6 +47,9 @@ struct AgentOptions {
   std::vector<std::string> base_env;  // environment the ranks inherit
   LogShipperOptions shipper;
   OutputsUploaderOptions uploads;
+  // How long a rank's `started` report waits for its exit to travel with
+  // (attempt_runner.h).
+  std::chrono::milliseconds started_report_delay{10};
   std::optional<auth::ClientCredentials> credentials;  // CURVE keys of the join token
 };
 

@@ -211,10 +211,14 @@ class AgentTest : public ::testing::Test {
     o.request_timeout = std::chrono::milliseconds(300);
     o.retry_delay = std::chrono::milliseconds(50);
     o.base_env = {"PATH=/usr/bin:/bin", "AGENT_VAR=inherited"};
+    o.started_report_delay = StartedReportDelay();
     agent_ = std::make_unique<Agent>(io_, zmq_ctx_, &runtime_, o);
     ASSERT_TRUE(agent_->Start().ok());
     thread_ = std::thread([this] { io_.run(); });
     ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.registration.has_value(); }));
+  }
+  virtual std::chrono::milliseconds StartedReportDelay() const {
+    return std::chrono::milliseconds(10);
   }
   void TearDown() override {
     io_.stop();
@@ -520,10 +524,43 @@ TEST_F(AgentTest, AnAttemptWithoutOutputsReportsItsEmptyManifestWithTheEvents) {
   EXPECT_EQ(controller_.single_commits, 0);
   ASSERT_NE(controller_.FindEvent(0, "exited"), nullptr);
   // The manifest rode with the rank's exit, in one request after it.
-  std::vector<std::string> exit_and_manifest{"exited:0", "outputs:job-1"};
   auto& batches = controller_.batch_items;
-  EXPECT_NE(std::find(batches.begin(), batches.end(), exit_and_manifest), batches.end())
-      << ::testing::PrintToString(batches);
+  auto with_exit = std::find_if(batches.begin(), batches.end(), [](const auto& b) {
+    return std::find(b.begin(), b.end(), "exited:0") != b.end();
+  });
+  ASSERT_NE(with_exit, batches.end());
+  EXPECT_EQ(with_exit->back(), "outputs:job-1") << ::testing::PrintToString(batches);
+  EXPECT_EQ((*with_exit)[with_exit->size() - 2], "exited:0");
+}
+
+// `started` reports wait a minute for an exit to travel with.
+class AgentSlowStartedTest : public AgentTest {
+ protected:
+  std::chrono::milliseconds StartedReportDelay() const override {
+    return std::chrono::minutes(1);
+  }
+};
+
+TEST_F(AgentSlowStartedTest, AShortRanksStartExitAndManifestTravelInOneRequest) {
+  controller_.Push(Command("true", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_EQ(controller_.batch_items,
+            (std::vector<std::vector<std::string>>{{"started:0", "exited:0", "outputs:job-1"}}));
+}
+
+TEST_F(AgentSlowStartedTest, EveryStartGoesBeforeTheFirstExit) {
+  controller_.Push(Command("if [ $RANK = 1 ]; then sleep 0.3; fi", 2));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_EQ(controller_.batch_items,
+            (std::vector<std::vector<std::string>>{{"started:0", "started:1", "exited:0"},
+                                                   {"exited:1", "outputs:job-1"}}));
+}
+
+TEST_F(AgentTest, ARankThatRunsOnIsReportedStartedOnItsOwn) {
+  controller_.Push(Command("sleep 1000", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "started"); }));
+  EXPECT_EQ(controller_.batch_items.front(), std::vector<std::string>{"started:0"});
+  EXPECT_EQ(controller_.FindEvent(0, "exited"), nullptr);
 }
 
 TEST_F(AgentTest, TheManifestWaitsForTheLastLocalRanksExit) {
@@ -534,6 +571,9 @@ TEST_F(AgentTest, TheManifestWaitsForTheLastLocalRanksExit) {
   EXPECT_EQ(controller_.commits.size(), 1u);
   EXPECT_TRUE(controller_.commits[0].files.empty());
   std::vector<std::string> last_exit_and_manifest{"exited:1", "outputs:job-1"};
+  // Both `started` went out before rank 0's exit (with it, or earlier).
+  EXPECT_LT(controller_.FindEvent(1, "started") - controller_.events.data(),
+            controller_.FindEvent(0, "exited") - controller_.events.data());
   auto& batches = controller_.batch_items;
   EXPECT_NE(std::find(batches.begin(), batches.end(), last_exit_and_manifest), batches.end())
       << ::testing::PrintToString(batches);

@@ -21,7 +21,8 @@ class AttemptReporter {
   // Delivers `event` to the controller, retrying until it is acknowledged;
   // events are delivered in the order they were reported. `on_acked` runs
   // once the controller stored it.
-  virtual void ReportRankEvent(protocol::RankEventRequest event, std::function<void()> on_acked) = 0;
+  virtual void ReportRankEvent(protocol::RankEventRequest event,
+                               std::function<void()> on_acked) = 0;
   // Delivers the empty output manifest of this node's part of an attempt
   // with the events reported in the same turn of the event loop (the last
   // rank's `exited`), retrying until it is acknowledged. Returns false when

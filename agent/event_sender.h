@@ -102,10 +102,10 @@ class EventSender {
   std::chrono::milliseconds retry_delay_;
   boost::asio::steady_timer retry_timer_;
   std::deque<Item> queue_;
-  size_t in_flight_ = 0;       // requests awaiting their reply
-  bool send_posted_ = false;   // a SendNext is posted for the end of this turn
-  bool retry_pending_ = false; // a failed request waits for `retry_delay`
-  bool single_items_ = false;  // the controller does not know rank_events
+  size_t in_flight_ = 0;        // requests awaiting their reply
+  bool send_posted_ = false;    // a SendNext is posted for the end of this turn
+  bool retry_pending_ = false;  // a failed request waits for `retry_delay`
+  bool single_items_ = false;   // the controller does not know rank_events
   uint64_t requests_sent_ = 0;
   uint64_t last_request_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -31,9 +31,8 @@ class EventSenderTest : public ::testing::Test {
   EventSenderTest() : router_(ctx_, zmq::socket_type::router) {
     router_.set(zmq::sockopt::linger, 0);
     router_.bind("tcp://127.0.0.1:*");
-    link_ = std::make_unique<ControllerLink>(
-        io_, ctx_, router_.get(zmq::sockopt::last_endpoint), "node-a",
-        [](protocol::Envelope) {});
+    link_ = std::make_unique<ControllerLink>(io_, ctx_, router_.get(zmq::sockopt::last_endpoint),
+                                             "node-a", [](protocol::Envelope) {});
     EXPECT_TRUE(link_->Connect().ok());
     sender_ = std::make_unique<EventSender>(io_, link_.get(), "node-a", 5000ms, 20ms);
   }
@@ -95,7 +94,7 @@ class EventSenderTest : public ::testing::Test {
       };
   std::vector<Received> received_;
   std::vector<std::pair<std::string, std::string>> held_;  // routing id, reply
-  std::vector<std::pair<int, Status>> acked_;               // rank, status, in callback order
+  std::vector<std::pair<int, Status>> acked_;              // rank, status, in callback order
 
   zmq::context_t ctx_;
   zmq::socket_t router_;
@@ -143,9 +142,8 @@ class EventSenderTest : public ::testing::Test {
 TEST_F(EventSenderTest, WhatOneTurnReportsGoesOutInOneRequestInOrder) {
   boost::asio::post(io_, [this] {
     for (int rank = 0; rank < 5; ++rank) ReportStarted(rank);
-    sender_->Report(protocol::EmptyOutputs{"job-1", 1, 0, 1}, [this](const Status& s) {
-      acked_.emplace_back(-1, s);
-    });
+    sender_->Report(protocol::EmptyOutputs{"job-1", 1, 0, 1},
+                    [this](const Status& s) { acked_.emplace_back(-1, s); });
   });
   ASSERT_TRUE(Pump([this] { return acked_.size() == 6; }));
   ASSERT_EQ(received_.size(), 1u);
@@ -194,8 +192,7 @@ TEST_F(EventSenderTest, ARetryableFailureResendsTheItemsAfterTheDelay) {
   int failures = 1;
   answer_batch_ = [&failures](const protocol::Envelope& env) -> std::optional<std::string> {
     if (failures-- > 0) {
-      return protocol::EncodeError(UnavailableError("state not stored: disk full"),
-                                   env.request_id);
+      return protocol::EncodeError(UnavailableError("state not stored: disk full"), env.request_id);
     }
     return protocol::Encode(protocol::RankEventsReply{}, env.request_id);
   };
