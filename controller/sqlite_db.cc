@@ -70,7 +70,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   return out;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  cached_.clear();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
 
 Status SqliteDb::Exec(const std::string& sql) {
   char* error = nullptr;
@@ -87,6 +90,15 @@ Result<std::unique_ptr<SqliteStatement>> SqliteDb::Prepare(const std::string& sq
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return InternalError(path_ + ": " + sqlite3_errmsg(db_) + " in: " + sql);
   return std::make_unique<SqliteStatement>(stmt, path_);
+}
+
+Result<SqliteStatement*> SqliteDb::Cached(const std::string& sql) {
+  auto it = cached_.find(sql);
+  if (it != cached_.end()) return it->second.get();
+  JOBCTL_ASSIGN_OR_RETURN(auto stmt, Prepare(sql));
+  SqliteStatement* out = stmt.get();
+  cached_.emplace(sql, std::move(stmt));
+  return out;
 }
 
 SqliteTransaction::SqliteTransaction(SqliteDb* db) : db_(db), begun_(db->Exec("BEGIN")) {}
