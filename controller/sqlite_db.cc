@@ -101,7 +101,18 @@ Result<SqliteStatement*> SqliteDb::Cached(const std::string& sql) {
   return out;
 }
 
-SqliteTransaction::SqliteTransaction(SqliteDb* db) : db_(db), begun_(db->Exec("BEGIN")) {}
+namespace {
+
+// BEGIN and COMMIT from the statement cache: parsing them on every
+// transaction cost more than running them.
+Status RunCached(SqliteDb* db, const std::string& sql) {
+  JOBCTL_ASSIGN_OR_RETURN(SqliteStatement * s, db->Cached(sql));
+  return s->Run();
+}
+
+}  // namespace
+
+SqliteTransaction::SqliteTransaction(SqliteDb* db) : db_(db), begun_(RunCached(db, "BEGIN")) {}
 
 SqliteTransaction::~SqliteTransaction() {
   if (begun_.ok() && !done_) (void)db_->Exec("ROLLBACK");
@@ -110,7 +121,7 @@ SqliteTransaction::~SqliteTransaction() {
 Status SqliteTransaction::Commit() {
   JOBCTL_RETURN_IF_ERROR(begun_);
   done_ = true;
-  Status s = db_->Exec("COMMIT");
+  Status s = RunCached(db_, "COMMIT");
   if (!s.ok()) (void)db_->Exec("ROLLBACK");
   return s;
 }
