@@ -92,22 +92,29 @@ Result<std::vector<protocol::OutputFile>> ScanOutputs(const OutputsUploadJob& jo
 bool OutputsSurelyEmpty(const OutputsUploadJob& job) {
   for (int rank : job.ranks) {
     std::string dir = paths::RankOutputsDir(job.work_dir, job.job_id, job.attempt, rank);
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
+    // open + getdents64 into a small buffer: opendir would allocate 32 KiB.
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
       if (errno == ENOENT) continue;  // the scan skips a missing folder too
       return false;
     }
+    alignas(dirent64) char buf[1024];
     bool empty = true;
-    errno = 0;
-    while (const dirent* entry = ::readdir(d)) {
-      std::string_view name = entry->d_name;
-      if (name != "." && name != "..") {
-        empty = false;
+    while (empty) {
+      ssize_t n = ::getdents64(fd, buf, sizeof(buf));
+      if (n == 0) break;
+      if (n < 0) {
+        empty = false;  // in doubt
         break;
       }
+      for (ssize_t at = 0; at < n;) {
+        const auto* entry = reinterpret_cast<const dirent64*>(buf + at);
+        std::string_view name = entry->d_name;
+        if (name != "." && name != "..") empty = false;
+        at += entry->d_reclen;
+      }
     }
-    if (errno != 0) empty = false;
-    ::closedir(d);
+    ::close(fd);
     if (!empty) return false;
   }
   return true;
