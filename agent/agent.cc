@@ -167,13 +167,17 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   ro.base_env = options_.base_env;
   ro.shipper = options_.shipper;
   ro.fifos = &fifos_;
+  ro.started_report_delay = options_.started_report_delay;
   OutputsUploadJob upload{options_.work_dir, options_.node.id, cmd->job_id,   cmd->attempt,
                           cmd->node_rank,    cmd->num_nodes,   cmd->ranks};
   auto runner = std::make_unique<AttemptRunner>(
       io_, runtime_, this, std::move(ro), std::move(*cmd), [this, key, upload, alive = alive_] {
         if (!*alive) return;
+        auto it = runners_.find(key);
+        // The runner reported an empty manifest with its last exit.
+        bool outputs_reported = it != runners_.end() && it->second->outputs_reported();
         runners_.erase(key);
-        StartOutputsUpload(upload);
+        if (!outputs_reported) StartOutputsUpload(upload);
         CheckShutdown();
       });
   AttemptRunner* r = runner.get();

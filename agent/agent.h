@@ -47,6 +47,9 @@ struct AgentOptions {
   std::vector<std::string> base_env;  // environment the ranks inherit
   LogShipperOptions shipper;
   OutputsUploaderOptions uploads;
+  // How long a rank's `started` report waits for its exit to travel with
+  // (attempt_runner.h).
+  std::chrono::milliseconds started_report_delay{10};
   std::optional<auth::ClientCredentials> credentials;  // CURVE keys of the join token
 };
 
@@ -78,6 +81,8 @@ class Agent final : public AttemptReporter {
   // agent_metrics.cc.
   void SendMetricBatch(protocol::MetricBatchRequest batch,
                        std::function<void(Result<uint64_t>)> on_reply) override;
+  // agent_outputs.cc.
+  bool ReportEmptyOutputs(protocol::EmptyOutputs outputs) override;
 
  private:
   using AttemptKey = std::pair<std::string, int>;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -78,6 +79,8 @@ class FakeController {
   // rank_events: the number of items of each request, in arrival order; how
   // many of the requests were single rank_event / outputs_commit messages.
   std::vector<size_t> batch_sizes;
+  // The items of each rank_events request: "exited:0", "outputs:job-1".
+  std::vector<std::vector<std::string>> batch_items;
   int single_events = 0;
   int single_commits = 0;
   bool old_controller = false;  // answer rank_events as an unknown type
@@ -120,6 +123,9 @@ class FakeController {
     } else if (env->type == protocol::RankEventsRequest::kType) {
       auto batch = *protocol::DecodeBody<protocol::RankEventsRequest>(*env);
       batch_sizes.push_back(batch.events.size() + batch.empty_outputs.size());
+      auto& items = batch_items.emplace_back();
+      for (const auto& e : batch.events) items.push_back(e.event + ":" + std::to_string(e.rank));
+      for (const auto& o : batch.empty_outputs) items.push_back("outputs:" + o.job_id);
       for (auto& e : batch.events) {
         EXPECT_TRUE(e.node_id.empty());
         e.node_id = batch.node_id;
@@ -205,10 +211,14 @@ class AgentTest : public ::testing::Test {
     o.request_timeout = std::chrono::milliseconds(300);
     o.retry_delay = std::chrono::milliseconds(50);
     o.base_env = {"PATH=/usr/bin:/bin", "AGENT_VAR=inherited"};
+    o.started_report_delay = StartedReportDelay();
     agent_ = std::make_unique<Agent>(io_, zmq_ctx_, &runtime_, o);
     ASSERT_TRUE(agent_->Start().ok());
     thread_ = std::thread([this] { io_.run(); });
     ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.registration.has_value(); }));
+  }
+  virtual std::chrono::milliseconds StartedReportDelay() const {
+    return std::chrono::milliseconds(10);
   }
   void TearDown() override {
     io_.stop();
@@ -479,9 +489,9 @@ TEST_F(AgentTest, MalformedCommandsAreDroppedAndCountedAndTheAgentServesOn) {
   EXPECT_EQ(agent_->bad_commands(), 5u);
 }
 
-TEST_F(AgentTest, EventsReportedWhileOneIsInFlightGoOutTogetherInOrder) {
-  // Reported in one turn of the loop: the first leaves at once, the other
-  // four wait for its reply and then travel in one rank_events request.
+TEST_F(AgentTest, EventsReportedInOneTurnGoOutTogetherInOrder) {
+  // Reported in one turn of the loop: they travel in one rank_events request
+  // (event_sender_test.cc has the cases with requests in flight).
   boost::asio::post(io_, [this] {
     for (int rank = 0; rank < 5; ++rank) {
       protocol::RankEventRequest e;
@@ -494,7 +504,7 @@ TEST_F(AgentTest, EventsReportedWhileOneIsInFlightGoOutTogetherInOrder) {
     }
   });
   ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.events.size() == 5; }));
-  EXPECT_EQ(controller_.batch_sizes, (std::vector<size_t>{1, 4}));
+  EXPECT_EQ(controller_.batch_sizes, (std::vector<size_t>{5}));
   for (int rank = 0; rank < 5; ++rank) {
     EXPECT_EQ(controller_.events[static_cast<size_t>(rank)].rank, rank);
     EXPECT_EQ(controller_.events[static_cast<size_t>(rank)].node_id, "node-a");
@@ -513,6 +523,79 @@ TEST_F(AgentTest, AnAttemptWithoutOutputsReportsItsEmptyManifestWithTheEvents) {
   EXPECT_TRUE(c.error.empty());
   EXPECT_EQ(controller_.single_commits, 0);
   ASSERT_NE(controller_.FindEvent(0, "exited"), nullptr);
+  // The manifest rode with the rank's exit, in one request after it.
+  auto& batches = controller_.batch_items;
+  auto with_exit = std::find_if(batches.begin(), batches.end(), [](const auto& b) {
+    return std::find(b.begin(), b.end(), "exited:0") != b.end();
+  });
+  ASSERT_NE(with_exit, batches.end());
+  EXPECT_EQ(with_exit->back(), "outputs:job-1") << ::testing::PrintToString(batches);
+  EXPECT_EQ((*with_exit)[with_exit->size() - 2], "exited:0");
+}
+
+// `started` reports wait a minute for an exit to travel with.
+class AgentSlowStartedTest : public AgentTest {
+ protected:
+  std::chrono::milliseconds StartedReportDelay() const override {
+    return std::chrono::minutes(1);
+  }
+};
+
+TEST_F(AgentSlowStartedTest, AShortRanksStartExitAndManifestTravelInOneRequest) {
+  controller_.Push(Command("true", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_EQ(controller_.batch_items,
+            (std::vector<std::vector<std::string>>{{"started:0", "exited:0", "outputs:job-1"}}));
+}
+
+TEST_F(AgentSlowStartedTest, EveryStartGoesBeforeTheFirstExit) {
+  controller_.Push(Command("if [ $RANK = 1 ]; then sleep 0.3; fi", 2));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_EQ(controller_.batch_items,
+            (std::vector<std::vector<std::string>>{{"started:0", "started:1", "exited:0"},
+                                                   {"exited:1", "outputs:job-1"}}));
+}
+
+TEST_F(AgentTest, ARankThatRunsOnIsReportedStartedOnItsOwn) {
+  controller_.Push(Command("sleep 1000", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return controller_.FindEvent(0, "started"); }));
+  EXPECT_EQ(controller_.batch_items.front(), std::vector<std::string>{"started:0"});
+  EXPECT_EQ(controller_.FindEvent(0, "exited"), nullptr);
+}
+
+TEST_F(AgentTest, TheManifestWaitsForTheLastLocalRanksExit) {
+  // Rank 1 ends well after rank 0: the manifest goes with rank 1's exit.
+  controller_.Push(Command("if [ $RANK = 1 ]; then sleep 0.3; fi", 2));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  ASSERT_TRUE(BothExited());
+  EXPECT_EQ(controller_.commits.size(), 1u);
+  EXPECT_TRUE(controller_.commits[0].files.empty());
+  std::vector<std::string> last_exit_and_manifest{"exited:1", "outputs:job-1"};
+  // Both `started` went out before rank 0's exit (with it, or earlier).
+  EXPECT_LT(controller_.FindEvent(1, "started") - controller_.events.data(),
+            controller_.FindEvent(0, "exited") - controller_.events.data());
+  auto& batches = controller_.batch_items;
+  EXPECT_NE(std::find(batches.begin(), batches.end(), last_exit_and_manifest), batches.end())
+      << ::testing::PrintToString(batches);
+  for (const auto& b : batches) {
+    if (std::find(b.begin(), b.end(), "exited:0") != b.end()) {
+      EXPECT_EQ(std::find(b.begin(), b.end(), "outputs:job-1"), b.end());
+    }
+  }
+}
+
+TEST_F(AgentTest, AnOutputsFolderWithOnlyAnEmptyFolderStillGivesAnEmptyManifest) {
+  // Not surely empty: the uploader's scan decides (no file), and its empty
+  // manifest travels with the events on its own.
+  controller_.Push(Command("mkdir \"$JOBCTL_OUTPUTS_DIR/sub\"", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_TRUE(controller_.commits[0].files.empty());
+  EXPECT_TRUE(controller_.commits[0].error.empty());
+  EXPECT_EQ(controller_.single_commits, 0);
+  std::vector<std::string> manifest_alone{"outputs:job-1"};
+  auto& batches = controller_.batch_items;
+  EXPECT_NE(std::find(batches.begin(), batches.end(), manifest_alone), batches.end())
+      << ::testing::PrintToString(batches);
 }
 
 TEST_F(AgentTest, AnOlderControllerGetsEveryEventAndManifestOnItsOwn) {

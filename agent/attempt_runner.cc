@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <filesystem>
 
+#include "agent/outputs_uploader.h"
 #include "agent/paths.h"
 #include "common/job_spec/job_spec_parser.h"
 
@@ -52,7 +54,8 @@ AttemptRunner::AttemptRunner(boost::asio::io_context& io, Runtime* runtime,
       options_(std::move(options)),
       command_(std::move(command)),
       on_finished_(std::move(on_finished)),
-      kill_timer_(io) {
+      kill_timer_(io),
+      started_timer_(io) {
   for (size_t i = 0; i < command_.ranks.size(); ++i) {
     auto r = std::make_unique<RankState>();
     r->local_rank = static_cast<int>(i);
@@ -292,11 +295,14 @@ void AttemptRunner::StartRanks() {
                     s.ToString());
       // Report it as an exit so the controller fails the attempt; stop the rest.
       r->started = true;
+      r->started_sent = true;  // it never ran: no `started`
       r->exited = true;
+      r->exit_sent = true;
       r->exit.exit_code = 127;
       auto e = Event(r->rank, "exited");
       e.exit_code = 127;
       e.message = "rank could not start: " + s.message();
+      FlushStarted();  // the ranks started before it
       RankState* rp = r.get();
       reporter_->ReportRankEvent(std::move(e), [this, rp, alive = alive_] {
         if (!*alive) return;
@@ -373,8 +379,25 @@ Status AttemptRunner::StartRank(RankState& r) {
   };
   r.out = std::make_unique<LogReader>(io_, started.stdout_fd, sink, on_eof);
   r.err = std::make_unique<LogReader>(io_, started.stderr_fd, sink, on_eof);
-  reporter_->ReportRankEvent(Event(r.rank, "started"), [] {});
+  // Reported later, or with the first exit when a rank ends sooner.
+  if (!started_timer_armed_) {
+    started_timer_armed_ = true;
+    started_timer_.expires_after(options_.started_report_delay);
+    started_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+      if (ec || !*alive) return;
+      started_timer_armed_ = false;
+      FlushStarted();
+    });
+  }
   return Status::Ok();
+}
+
+void AttemptRunner::FlushStarted() {
+  for (auto& r : ranks_) {
+    if (!r->started || r->started_sent) continue;
+    r->started_sent = true;
+    reporter_->ReportRankEvent(Event(r->rank, "started"), [] {});
+  }
 }
 
 void AttemptRunner::OnRankExit(RankState& r, ExitInfo info) {
@@ -408,6 +431,8 @@ void AttemptRunner::CloseLogThenReportExit(RankState& r) {
     e.exit_code = rp->exit.exit_code;
     e.signal = rp->exit.signal;
     e.stopped = rp->stopped_by_us;
+    FlushStarted();  // every `started` goes before the first exit
+    rp->exit_sent = true;
     reporter_->ReportRankEvent(std::move(e), [this, rp, alive] {
       if (!*alive) return;
       rp->reported = true;
@@ -415,7 +440,19 @@ void AttemptRunner::CloseLogThenReportExit(RankState& r) {
       if (rp->metrics) rp->metrics->Remove();
       CheckFinished();
     });
+    bool last = std::all_of(ranks_.begin(), ranks_.end(),
+                            [](const auto& r) { return r->started && r->exit_sent; });
+    if (last) ReportOutputsIfEmpty();
   });
+}
+
+void AttemptRunner::ReportOutputsIfEmpty() {
+  if (prepare_failed_ || outputs_reported_) return;
+  OutputsUploadJob job{options_.work_dir,  options_.node_id,   command_.job_id, command_.attempt,
+                       command_.node_rank, command_.num_nodes, command_.ranks};
+  if (!OutputsSurelyEmpty(job)) return;
+  outputs_reported_ = reporter_->ReportEmptyOutputs(
+      {command_.job_id, command_.attempt, command_.node_rank, command_.num_nodes});
 }
 
 void AttemptRunner::PrepareFailed(const std::string& message) {
@@ -484,6 +521,7 @@ void AttemptRunner::CheckFinished() {
   if (!any_started) return;  // nothing ran yet: StartRanks or PrepareFailed decides
   finished_ = true;
   kill_timer_.cancel();
+  started_timer_.cancel();
   boost::asio::post(io_, on_finished_);
 }
 

@@ -12,9 +12,17 @@
 // LOCAL_RANK, LOCAL_WORLD_SIZE, NODE_RANK, GROUP_RANK, ROLE_RANK, ROLE_WORLD_SIZE, MASTER_ADDR,
 // MASTER_PORT, TORCHELASTIC_RUN_ID), CUDA_VISIBLE_DEVICES when GPUs are
 // assigned, and JOBCTL_* variables; each started rank is reported
-// (`started`). Every rank's stdout and stderr are split into lines, spooled
-// and shipped; when a rank has exited and its last line is acknowledged, its
-// `exited` event is reported.
+// (`started`) `started_report_delay` after the ranks started, or with the first
+// exit report when a rank ends sooner (a short rank's `started` and `exited`
+// then reach the controller in one request, in that order). Every rank's stdout and stderr are
+// split into lines, spooled and shipped; when a rank has exited and its last line is acknowledged,
+// its `exited` event is reported.
+//
+// When the last local rank's exit is reported and no local rank left
+// anything in its outputs folder (OutputsSurelyEmpty), the attempt's empty
+// output manifest is reported with it (AttemptReporter::ReportEmptyOutputs),
+// so the controller gets both in one request; outputs_reported() then says
+// that no OutputsUploader is needed.
 //
 // Fail-fast: a rank ending with a non-zero code or a signal makes the runner
 // SIGTERM every other local rank (SIGKILL after the default grace period).
@@ -55,6 +63,8 @@ struct AttemptRunnerOptions {
   std::vector<std::string> base_env;  // the agent's environment, "KEY=VALUE"
   LogShipperOptions shipper;
   FifoPool* fifos = nullptr;  // the metrics FIFOs' pool; may be null
+  // How long `started` reports wait for an exit to travel with.
+  std::chrono::milliseconds started_report_delay{10};
 };
 
 class AttemptRunner {
@@ -77,6 +87,9 @@ class AttemptRunner {
   // Ranks started and not yet reported as exited.
   std::vector<protocol::RunningRank> Running() const;
   bool finished() const { return finished_; }
+  // The empty output manifest went with the last rank's exit: nothing is
+  // left to upload.
+  bool outputs_reported() const { return outputs_reported_; }
 
   // The environment rank `local_rank` gets (exposed for tests).
   std::vector<std::string> RankEnvironment(int local_rank, const std::string& outputs_dir) const;
@@ -87,8 +100,10 @@ class AttemptRunner {
     int rank = 0;
     int runtime_id = 0;
     bool started = false;
+    bool started_sent = false;  // `started` handed to the reporter
     bool exited = false;
     bool stopped_by_us = false;  // exited after we signalled it (fail-fast or stop)
+    bool exit_sent = false;      // exited event handed to the reporter
     bool reported = false;       // exited event acknowledged
     ExitInfo exit;
     int open_streams = 0;
@@ -112,6 +127,11 @@ class AttemptRunner {
   void OnRankExit(RankState& rank, ExitInfo info);
   void MaybeFinishRank(RankState& rank);
   void CloseLogThenReportExit(RankState& rank);
+  // Reports `started` for every started rank not reported yet.
+  void FlushStarted();
+  // After the last exit was handed to the reporter: the empty manifest too,
+  // when no rank wrote anything.
+  void ReportOutputsIfEmpty();
   void PrepareFailed(const std::string& message);
   void SignalAll(int signal);
   void CheckFinished();
@@ -129,10 +149,13 @@ class AttemptRunner {
   bool preparing_ = false;
   bool pulling_ = false;
   bool prepare_failed_ = false;
+  bool outputs_reported_ = false;
   // No spool directory of this attempt existed when it began, so no spool
   // file is there to recover: spools open without probing the disk.
   bool spools_new_ = false;
   boost::asio::steady_timer kill_timer_;
+  boost::asio::steady_timer started_timer_;  // FlushStarted after started_report_delay
+  bool started_timer_armed_ = false;
   // Code unpacking.
   pid_t tar_pid_ = -1;
   std::unique_ptr<ExitWatcher> tar_watcher_;

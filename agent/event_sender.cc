@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -53,29 +54,52 @@ EventSender::EventSender(boost::asio::io_context& io, ControllerLink* link, std:
 EventSender::~EventSender() { *alive_ = false; }
 
 void EventSender::Report(protocol::RankEventRequest event, Done done) {
-  queue_.push_back(Item{std::move(event), {}, std::move(done)});
-  SendNext();
+  Enqueue(Item{std::move(event), {}, std::move(done)});
 }
 
 void EventSender::Report(protocol::EmptyOutputs outputs, Done done) {
-  queue_.push_back(Item{std::nullopt, std::move(outputs), std::move(done)});
-  SendNext();
+  Enqueue(Item{std::nullopt, std::move(outputs), std::move(done)});
+}
+
+void EventSender::Enqueue(Item item) {
+  queue_.push_back(std::move(item));
+  // Sent once this turn's handlers ran: what they report travels together.
+  if (send_posted_) return;
+  send_posted_ = true;
+  boost::asio::post(io_, [this, alive = alive_] {
+    if (!*alive) return;
+    send_posted_ = false;
+    SendNext();
+  });
 }
 
 void EventSender::SendNext() {
-  if (in_flight_ || queue_.empty()) return;
-  in_flight_ = true;
-  ++requests_sent_;
-  if (single_items_) return SendOne();
-  SendBatch();
+  if (retry_pending_) return;
+  while (single_items_ ? in_flight_ == 0 : in_flight_ < kMaxRequestsInFlight) {
+    bool unsent = std::any_of(queue_.begin(), queue_.end(),
+                              [](const Item& item) { return item.request == 0; });
+    if (!unsent) return;
+    ++in_flight_;
+    ++requests_sent_;
+    ++last_request_;
+    if (single_items_) {
+      SendOne();
+    } else {
+      SendBatch();
+    }
+  }
 }
 
 void EventSender::SendBatch() {
-  size_t count = std::min(queue_.size(), protocol::kMaxRankEventsItems);
+  uint64_t request = last_request_;
   protocol::RankEventsRequest req;
   req.node_id = node_id_;
-  for (size_t i = 0; i < count; ++i) {
-    const Item& item = queue_[i];
+  size_t count = 0;
+  for (Item& item : queue_) {
+    if (count == protocol::kMaxRankEventsItems) break;
+    if (item.request != 0) continue;
+    item.request = request;
+    ++count;
     if (item.event) {
       req.events.push_back(*item.event);
       req.events.back().node_id.clear();  // the batch's
@@ -84,15 +108,19 @@ void EventSender::SendBatch() {
     }
   }
   link_->Call(req, request_timeout_,
-              [this, alive = alive_, count](Result<protocol::Envelope> reply) {
-                if (*alive) OnReply(count, std::move(reply));
+              [this, alive = alive_, request, count](Result<protocol::Envelope> reply) {
+                if (*alive) OnReply(request, count, true, std::move(reply));
               });
 }
 
 void EventSender::SendOne() {
-  const Item& item = queue_.front();
-  auto on_reply = [this, alive = alive_](Result<protocol::Envelope> reply) {
-    if (*alive) OnReply(1, std::move(reply));
+  uint64_t request = last_request_;
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [](const Item& item) { return item.request == 0; });
+  it->request = request;
+  const Item& item = *it;
+  auto on_reply = [this, alive = alive_, request](Result<protocol::Envelope> reply) {
+    if (*alive) OnReply(request, 1, false, std::move(reply));
   };
   if (item.event) return link_->Call(*item.event, request_timeout_, std::move(on_reply));
   protocol::OutputsCommitRequest commit;
@@ -104,31 +132,54 @@ void EventSender::SendOne() {
   link_->Call(commit, request_timeout_, std::move(on_reply));
 }
 
-void EventSender::OnReply(size_t count, Result<protocol::Envelope> reply) {
-  in_flight_ = false;
+std::vector<std::deque<EventSender::Item>::iterator> EventSender::ItemsOf(uint64_t request) {
+  std::vector<std::deque<Item>::iterator> out;
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (it->request == request) out.push_back(it);
+  }
+  return out;
+}
+
+void EventSender::Unsend(uint64_t request) {
+  for (Item& item : queue_) {
+    if (item.request == request) item.request = 0;
+  }
+}
+
+void EventSender::OnReply(uint64_t request, size_t count, bool batch,
+                          Result<protocol::Envelope> reply) {
+  --in_flight_;
   if (!reply.ok()) {
     const Status& s = reply.status();
-    if (Retryable(s)) return RetryLater();
-    if (!single_items_ && UnknownType(s)) {
-      spdlog::info("controller {} does not take rank_events: sending events one at a time",
-                   link_->endpoint());
+    if (Retryable(s)) {
+      Unsend(request);
+      return RetryLater();
+    }
+    if (batch && UnknownType(s)) {
+      if (!single_items_) {
+        spdlog::info("controller {} does not take rank_events: sending events one at a time",
+                     link_->endpoint());
+      }
       single_items_ = true;
+      Unsend(request);
       return SendNext();
     }
     spdlog::warn("controller refused {} rank event(s) and output report(s): {}", count,
                  s.ToString());
-    return Deliver(count, s, nullptr);
+    return Deliver(request, s, nullptr);
   }
-  std::vector<Status> per_item(count);
-  if (!single_items_) {
+  auto items = ItemsOf(request);
+  std::vector<Status> per_item(items.size());
+  if (batch) {
     auto r = protocol::DecodeBody<protocol::RankEventsReply>(*reply);
     if (!r.ok()) {
       spdlog::warn("rank_events reply: {}", r.status().ToString());
+      Unsend(request);
       return RetryLater();
     }
-    // Queue positions of the request's events and empty manifests, in order.
+    // Positions (in `items`) of the request's events and empty manifests.
     std::vector<size_t> events, outputs;
-    for (size_t i = 0; i < count; ++i) (queue_[i].event ? events : outputs).push_back(i);
+    for (size_t i = 0; i < items.size(); ++i) (items[i]->event ? events : outputs).push_back(i);
     for (const auto& refused : r->refused) {
       auto parsed = ParseItem(refused.item);
       const auto& positions = parsed && parsed->first ? events : outputs;
@@ -138,7 +189,7 @@ void EventSender::OnReply(size_t count, Result<protocol::Envelope> reply) {
           protocol::kProtocolVersion, std::string(protocol::ErrorReply::kType), 0,
           nlohmann::json(protocol::ErrorReply{refused.code, refused.message})});
       per_item[at] = why;
-      const Item& item = queue_[at];
+      const Item& item = *items[at];
       if (item.event) {
         spdlog::warn("controller refused rank event {} of job {} rank {}: {}", item.event->event,
                      item.event->job_id, item.event->rank, why.ToString());
@@ -148,15 +199,22 @@ void EventSender::OnReply(size_t count, Result<protocol::Envelope> reply) {
       }
     }
   }
-  Deliver(count, Status::Ok(), &per_item);
+  Deliver(request, Status::Ok(), &per_item);
 }
 
-void EventSender::Deliver(size_t count, const Status& status, const std::vector<Status>* per_item) {
+void EventSender::Deliver(uint64_t request, const Status& status,
+                          const std::vector<Status>* per_item) {
   std::vector<std::pair<Done, Status>> done;
-  for (size_t i = 0; i < count && !queue_.empty(); ++i) {
-    Status s = per_item != nullptr ? (*per_item)[i] : status;
-    done.emplace_back(std::move(queue_.front().done), std::move(s));
-    queue_.pop_front();
+  size_t i = 0;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->request != request) {
+      ++it;
+      continue;
+    }
+    Status s = per_item != nullptr && i < per_item->size() ? (*per_item)[i] : status;
+    ++i;
+    done.emplace_back(std::move(it->done), std::move(s));
+    it = queue_.erase(it);
   }
   SendNext();
   auto alive = alive_;
@@ -167,9 +225,13 @@ void EventSender::Deliver(size_t count, const Status& status, const std::vector<
 }
 
 void EventSender::RetryLater() {
+  if (retry_pending_) return;
+  retry_pending_ = true;
   retry_timer_.expires_after(retry_delay_);
   retry_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!ec && *alive) SendNext();
+    if (ec || !*alive) return;
+    retry_pending_ = false;
+    SendNext();
   });
 }
 

@@ -10,21 +10,24 @@
 // so a partial line of stdout is never merged with stderr's. Both streams of
 // a rank hand their lines to the same sink (the rank's LogSpool), which
 // numbers them in one sequence. `on_eof` is called once when the pipe is
-// closed (or fails) and the last partial line has been emitted.
+// closed (or fails) and the last partial line has been emitted. A read that
+// finds the pipe full (64 KiB, the default size) grows the pipe to 1 MiB
+// (best effort), so a rank that prints fast runs ahead while the agent ships
+// and one read takes up to 1 MiB: fewer wake-ups on both sides; a rank that
+// prints little never pays for the big pipe.
 //
 // Thread-safety: LineSplitter is a value; LogReader belongs to the thread
 // running its io_context.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 
 namespace jobctl::agent {
 
@@ -59,6 +62,7 @@ class LogReader {
   void ReadMore();
 
   static constexpr size_t kReadBytes = 1 << 20;
+  static constexpr size_t kDefaultPipeBytes = 64 << 10;
   boost::asio::posix::stream_descriptor stream_;
   LineSplitter splitter_;
   LinesSink sink_;
@@ -67,6 +71,7 @@ class LogReader {
   std::unique_ptr<char[]> buffer_;
   std::deque<std::string> owned_;  // lines that spanned reads, owned for the sink call
   bool eof_ = false;
+  bool pipe_grown_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -77,6 +77,12 @@ struct OutputsUploadJob {
 Result<std::vector<protocol::OutputFile>> ScanOutputs(const OutputsUploadJob& job,
                                                       std::vector<std::string>* local_paths);
 
+// True when no rank of `job` has anything in its outputs folder (or has no
+// folder): ScanOutputs would find no file. One directory read per rank, on
+// the calling thread; false when in doubt (any entry, an error), so that
+// the scan decides.
+bool OutputsSurelyEmpty(const OutputsUploadJob& job);
+
 class OutputsUploader {
  public:
   // `link` must outlive the uploader.

@@ -36,10 +36,8 @@ Result<StartedRank> ProcessRuntime::Start(const RankLaunch& launch,
   if (Status s = lifeline_.Add(child.pid); !s.ok()) {
     spdlog::warn("rank {} may outlive this agent if it is killed: {}", child.pid, s.message());
   }
-  // A 1 MiB pipe (best effort; the default is 64 KiB) lets a rank that
-  // prints fast run ahead while the agent ships, and lets one read take up
-  // to the LogReader's 1 MiB: fewer wake-ups on both sides.
-  for (int fd : {child.stdout_fd, child.stderr_fd}) (void)::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+  // The pipes grow to 1 MiB once a rank fills one (LogReader), not here:
+  // most ranks print little, and a big pipe costs its making and freeing.
   int id = next_id_++;
   Rank& rank = ranks_[id];
   rank.pgid = child.pid;  // setsid(): the child's pid is its group id

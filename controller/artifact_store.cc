@@ -295,14 +295,14 @@ Status ArtifactStore::CommitOutputs(const protocol::OutputsCommitRequest& c) {
   SqliteTransaction tx(db_.get());
   JOBCTL_RETURN_IF_ERROR(tx.begun());
   {
-    JOBCTL_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM output_files WHERE job_id = ?1 "
-                                                   "AND attempt = ?2 AND node_rank = ?3"));
+    JOBCTL_ASSIGN_OR_RETURN(auto del, db_->Cached("DELETE FROM output_files WHERE job_id = ?1 "
+                                                  "AND attempt = ?2 AND node_rank = ?3"));
     JOBCTL_RETURN_IF_ERROR(
         del->Bind(1, c.job_id).Bind(2, int64_t{c.attempt}).Bind(3, int64_t{c.node_rank}).Run());
     JOBCTL_ASSIGN_OR_RETURN(
-        auto node, db_->Prepare("INSERT OR REPLACE INTO outputs (job_id, attempt, node_rank, "
-                                "num_nodes, node_id, error, committed_ms) VALUES "
-                                "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+        auto node, db_->Cached("INSERT OR REPLACE INTO outputs (job_id, attempt, node_rank, "
+                               "num_nodes, node_id, error, committed_ms) VALUES "
+                               "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     JOBCTL_RETURN_IF_ERROR(node->Bind(1, c.job_id)
                                .Bind(2, int64_t{c.attempt})
                                .Bind(3, int64_t{c.node_rank})
@@ -313,9 +313,9 @@ Status ArtifactStore::CommitOutputs(const protocol::OutputsCommitRequest& c) {
                                .Run());
     if (c.error.empty() && !c.files.empty()) {
       JOBCTL_ASSIGN_OR_RETURN(
-          auto ins, db_->Prepare("INSERT OR REPLACE INTO output_files (job_id, attempt, path, "
-                                 "node_rank, size, sha256, mode) VALUES "
-                                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+          auto ins, db_->Cached("INSERT OR REPLACE INTO output_files (job_id, attempt, path, "
+                                "node_rank, size, sha256, mode) VALUES "
+                                "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
       for (const auto& f : c.files) {
         JOBCTL_RETURN_IF_ERROR(ins->Bind(1, c.job_id)
                                    .Bind(2, int64_t{c.attempt})

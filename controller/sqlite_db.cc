@@ -70,7 +70,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
   return out;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  cached_.clear();  // finalized before the connection closes
+  sqlite3_close(db_);
+}
 
 Status SqliteDb::Exec(const std::string& sql) {
   char* error = nullptr;
@@ -89,7 +92,27 @@ Result<std::unique_ptr<SqliteStatement>> SqliteDb::Prepare(const std::string& sq
   return std::make_unique<SqliteStatement>(stmt, path_);
 }
 
-SqliteTransaction::SqliteTransaction(SqliteDb* db) : db_(db), begun_(db->Exec("BEGIN")) {}
+Result<SqliteStatement*> SqliteDb::Cached(const std::string& sql) {
+  auto it = cached_.find(sql);
+  if (it != cached_.end()) return it->second.get();
+  JOBCTL_ASSIGN_OR_RETURN(auto stmt, Prepare(sql));
+  SqliteStatement* out = stmt.get();
+  cached_.emplace(sql, std::move(stmt));
+  return out;
+}
+
+namespace {
+
+// BEGIN and COMMIT from the statement cache: parsing them on every
+// transaction cost more than running them.
+Status RunCached(SqliteDb* db, const std::string& sql) {
+  JOBCTL_ASSIGN_OR_RETURN(SqliteStatement * s, db->Cached(sql));
+  return s->Run();
+}
+
+}  // namespace
+
+SqliteTransaction::SqliteTransaction(SqliteDb* db) : db_(db), begun_(RunCached(db, "BEGIN")) {}
 
 SqliteTransaction::~SqliteTransaction() {
   if (begun_.ok() && !done_) (void)db_->Exec("ROLLBACK");
@@ -98,7 +121,7 @@ SqliteTransaction::~SqliteTransaction() {
 Status SqliteTransaction::Commit() {
   JOBCTL_RETURN_IF_ERROR(begun_);
   done_ = true;
-  Status s = db_->Exec("COMMIT");
+  Status s = RunCached(db_, "COMMIT");
   if (!s.ok()) (void)db_->Exec("ROLLBACK");
   return s;
 }

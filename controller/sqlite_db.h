@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,12 +50,17 @@ class SqliteDb {
 
   Status Exec(const std::string& sql);
   Result<std::unique_ptr<SqliteStatement>> Prepare(const std::string& sql);
+  // A statement prepared once per connection and kept (parsing costs more
+  // than running a one-row write), for statements run with Run(): it is
+  // reset after each run. Owned by the connection.
+  Result<SqliteStatement*> Cached(const std::string& sql);
   const std::string& path() const { return path_; }
 
  private:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> cached_;
 };
 
 // Runs BEGIN on construction and ROLLBACK on destruction unless Commit() ran.

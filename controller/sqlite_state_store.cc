@@ -61,6 +61,8 @@ constexpr const char* kInsertTransition =
 constexpr const char* kInsertExit =
     "INSERT OR IGNORE INTO rank_exits (job_id, attempt, rank, node_id, exit_code, signal, "
     "time_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kBegin = "BEGIN";
+constexpr const char* kCommit = "COMMIT";
 constexpr const char* kLastId = "SELECT value FROM meta WHERE key = 'last_job_id'";
 constexpr const char* kLoadJobs =
     "SELECT id, spec_json, state, attempt, priority, created_ms, updated_ms, owner, end_reason, "
@@ -163,9 +165,17 @@ Result<sqlite3_stmt*> SqliteStateStore::Prepare(const char* sql) {
   return stmt;
 }
 
+Status SqliteStateStore::Run(const char* sql) {
+  JOBCTL_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+  int rc = sqlite3_step(s);
+  Status status = rc == SQLITE_DONE ? Status::Ok() : Error(rc, std::string("executing ") + sql);
+  sqlite3_reset(s);
+  return status;
+}
+
 Status SqliteStateStore::EnsureTransaction() {
   if (in_transaction_) return Status::Ok();
-  JOBCTL_RETURN_IF_ERROR(Exec("BEGIN"));
+  JOBCTL_RETURN_IF_ERROR(Run(kBegin));
   in_transaction_ = true;
   return Status::Ok();
 }
@@ -259,7 +269,7 @@ Status SqliteStateStore::AddRankExit(const RankExitRecord& e) {
 
 Status SqliteStateStore::Commit() {
   if (!in_transaction_) return Status::Ok();
-  Status status = Exec("COMMIT");
+  Status status = Run(kCommit);
   if (!status.ok()) {
     Exec("ROLLBACK").ok();
   }

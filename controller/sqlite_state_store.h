@@ -46,6 +46,10 @@ class SqliteStateStore final : public StateStore {
  private:
   SqliteStateStore(sqlite3* db, std::string path);
   Status Exec(const char* sql);
+  // Runs a statement without parameters through the statement cache (BEGIN
+  // and COMMIT run once per iteration: parsing them each time cost more
+  // than running them).
+  Status Run(const char* sql);
   Status Error(int rc, const std::string& what) const;
   Status EnsureTransaction();
   // `with_spec`: bind the spec's JSON (?2); updates leave it as inserted.
