@@ -63,36 +63,40 @@ LogReader::~LogReader() {
 void LogReader::ReadMore() {
   stream_.async_read_some(boost::asio::buffer(buffer_.get(), kReadBytes),
                           [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
-                            if (!*alive) return;
-                            std::vector<std::string_view> lines;
-                            owned_.clear();
-                            const char* begin = buffer_.get();
-                            const char* end = begin + kReadBytes;
-                            auto collect = [&](std::string_view line) {
-                              // Views into buffer_ stay valid for the sink call; a line built in
-                              // the splitter's own buffer is copied (a deque keeps addresses).
-                              if (line.data() >= begin && line.data() < end) {
-                                lines.push_back(line);
-                              } else {
-                                lines.push_back(owned_.emplace_back(line));
-                              }
-                            };
-                            if (n >= kDefaultPipeBytes && !pipe_grown_) {
-                              pipe_grown_ = true;
-                              (void)::fcntl(stream_.native_handle(), F_SETPIPE_SZ,
-                                            static_cast<int>(kReadBytes));
-                            }
-                            if (n > 0) splitter_.Feed(std::string_view(buffer_.get(), n), collect);
-                            if (ec) splitter_.Finish(collect);
-                            if (!lines.empty()) sink_(lines);
-                            if (ec) {
-                              eof_ = true;
-                              auto cb = std::move(on_eof_);
-                              if (cb) cb();
-                              return;
-                            }
-                            ReadMore();
+                            if (*alive) OnRead(ec, n);
                           });
+}
+
+void LogReader::OnRead(const boost::system::error_code& ec, size_t n) {
+  std::vector<std::string_view> lines;
+  owned_.clear();
+  const char* begin = buffer_.get();
+  const char* end = begin + kReadBytes;
+  auto collect = [&](std::string_view line) {
+    // Views into buffer_ stay valid for the sink call; a line built in the
+    // splitter's own buffer is copied (a deque keeps addresses).
+    if (line.data() >= begin && line.data() < end) {
+      lines.push_back(line);
+    } else {
+      lines.push_back(owned_.emplace_back(line));
+    }
+  };
+  // A read that filled the default pipe: this rank prints fast, so its pipe
+  // grows to the read size (fewer wake-ups on both sides).
+  if (n >= kDefaultPipeBytes && !pipe_grown_) {
+    pipe_grown_ = true;
+    (void)::fcntl(stream_.native_handle(), F_SETPIPE_SZ, static_cast<int>(kReadBytes));
+  }
+  if (n > 0) splitter_.Feed(std::string_view(buffer_.get(), n), collect);
+  if (ec) splitter_.Finish(collect);
+  if (!lines.empty()) sink_(lines);
+  if (ec) {
+    eof_ = true;
+    auto cb = std::move(on_eof_);
+    if (cb) cb();
+    return;
+  }
+  ReadMore();
 }
 
 }  // namespace jobctl::agent

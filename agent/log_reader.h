@@ -60,6 +60,8 @@ class LogReader {
 
  private:
   void ReadMore();
+  // One read's bytes (n) and its end (ec): lines to the sink, then the next read.
+  void OnRead(const boost::system::error_code& ec, size_t n);
 
   static constexpr size_t kReadBytes = 1 << 20;
   static constexpr size_t kDefaultPipeBytes = 64 << 10;
