@@ -29,6 +29,7 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
           io, zmq_context, options_.controller, options_.node.id,
           [this](protocol::Envelope e) { HandlePush(std::move(e)); }, options_.credentials),
       fifos_(paths::FifoPoolDir(options_.work_dir)),
+      dirs_(paths::AttemptDirPoolDir(options_.work_dir)),
       heartbeat_timer_(io),
       shutdown_timer_(io),
       events_(io, &link_, options_.node.id, options_.request_timeout, options_.retry_delay) {
@@ -167,6 +168,7 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
   ro.base_env = options_.base_env;
   ro.shipper = options_.shipper;
   ro.fifos = &fifos_;
+  ro.dirs = &dirs_;
   ro.started_report_delay = options_.started_report_delay;
   OutputsUploadJob upload{options_.work_dir, options_.node.id, cmd->job_id,   cmd->attempt,
                           cmd->node_rank,    cmd->num_nodes,   cmd->ranks};
@@ -177,7 +179,12 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
         // The runner reported an empty manifest with its last exit.
         bool outputs_reported = it != runners_.end() && it->second->outputs_reported();
         runners_.erase(key);
-        if (!outputs_reported) StartOutputsUpload(upload);
+        if (outputs_reported) {
+          // Nothing left to upload: the directory may serve the next attempt.
+          dirs_.Release(paths::AttemptDir(upload.work_dir, upload.job_id, upload.attempt));
+        } else {
+          StartOutputsUpload(upload);
+        }
         CheckShutdown();
       });
   AttemptRunner* r = runner.get();
@@ -215,8 +222,8 @@ void Agent::SendLogBatch(protocol::LogBatchRequest batch,
                  if (Retryable(reply.status())) return on_reply(reply.status());
                  // The controller will never take these lines (e.g. the job
                  // is gone): drop them rather than retry forever.
-                 spdlog::warn("controller refused log lines {}..{} of job {}: {}", first, end,
-                              job, reply.status().ToString());
+                 spdlog::warn("controller refused log lines {}..{} of job {}: {}", first, end, job,
+                              reply.status().ToString());
                  return on_reply(end);
                }
                auto r = protocol::DecodeBody<protocol::LogBatchReply>(*reply);

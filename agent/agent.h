@@ -25,6 +25,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <zmq.hpp>
 
+#include "agent/attempt_dir_pool.h"
 #include "agent/attempt_reporter.h"
 #include "agent/attempt_runner.h"
 #include "agent/controller_link.h"
@@ -103,7 +104,8 @@ class Agent final : public AttemptReporter {
   AgentOptions options_;
   ControllerLink link_;
   std::map<std::string, void (Agent::*)(const protocol::Envelope&)> push_handlers_;
-  FifoPool fifos_;  // outlives the runners
+  FifoPool fifos_;       // outlives the runners
+  AttemptDirPool dirs_;  // likewise
   std::map<AttemptKey, std::unique_ptr<AttemptRunner>> runners_;
   std::map<AttemptKey, std::unique_ptr<OutputsUploader>> uploads_;
   boost::asio::steady_timer heartbeat_timer_;

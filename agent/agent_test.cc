@@ -533,6 +533,40 @@ TEST_F(AgentTest, AnAttemptWithoutOutputsReportsItsEmptyManifestWithTheEvents) {
   EXPECT_EQ((*with_exit)[with_exit->size() - 2], "exited:0");
 }
 
+TEST_F(AgentTest, TheDirectoryOfAnAttemptThatWroteNothingServesTheNextAttempt) {
+  const std::string pool = paths::AttemptDirPoolDir(work_);
+  controller_.Push(Command("true", 1));
+  // Once its exit is acknowledged, the directory leaves jobs/ for the pool.
+  ASSERT_TRUE(controller_.ServeUntil([&] {
+    return !std::filesystem::exists(AttemptDir()) && std::filesystem::exists(pool) &&
+           !std::filesystem::is_empty(pool);
+  }));
+  auto next = Command("ls -A; pwd", 1);
+  next.job_id = "job-2";
+  controller_.Push(next);
+  ASSERT_TRUE(controller_.ServeUntil([&] { return controller_.commits.size() == 2; }));
+  // It ran in the recycled directory, which held only its own entries.
+  EXPECT_EQ(controller_.lines[0],
+            (std::vector<std::string>{
+                "metrics-rank-0.fifo", "outputs-rank-0",
+                std::filesystem::canonical(paths::AttemptDir(work_, "job-2", 1)).string()}));
+  EXPECT_TRUE(std::filesystem::is_empty(pool));
+}
+
+TEST_F(AgentTest, TheDirectoryOfAnAttemptThatWroteAFileStaysWhereItIs) {
+  controller_.Push(Command("echo kept > note.txt", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  // A later attempt's end comes after the first one's runner is done.
+  auto next = Command("true", 1);
+  next.job_id = "job-2";
+  controller_.Push(next);
+  ASSERT_TRUE(controller_.ServeUntil([&] {
+    return controller_.commits.size() == 2 &&
+           !std::filesystem::exists(paths::AttemptDir(work_, "job-2", 1));
+  }));
+  EXPECT_TRUE(std::filesystem::exists(AttemptDir() + "/note.txt"));
+}
+
 // `started` reports wait a minute for an exit to travel with.
 class AgentSlowStartedTest : public AgentTest {
  protected:

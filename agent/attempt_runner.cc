@@ -100,9 +100,18 @@ void AttemptRunner::Prepare() {
   // Top-down, so that each directory costs one mkdir (jobs/ is there after
   // the first attempt).
   std::string attempt_dir = paths::AttemptDir(wd, command_.job_id, command_.attempt);
-  Status s = MakeDirs(attempt_dir);
-  for (const auto& r : ranks_) {
-    if (s.ok()) s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
+  Status s;
+  if (options_.dirs != nullptr) {
+    std::vector<std::string> outputs;
+    for (const auto& r : ranks_) outputs.push_back(paths::RankOutputsDirName(r->rank));
+    s = options_.dirs->Acquire(attempt_dir, outputs);
+  } else {
+    s = MakeDirs(attempt_dir);
+    for (const auto& r : ranks_) {
+      if (s.ok()) {
+        s = MakeDirs(paths::RankOutputsDir(wd, command_.job_id, command_.attempt, r->rank));
+      }
+    }
   }
   // The spool directory is made by LogSpool when a rank first prints.
   struct stat st {};

@@ -44,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/attempt_dir_pool.h"
 #include "agent/attempt_reporter.h"
 #include "agent/child_process.h"
 #include "agent/fifo_pool.h"
@@ -62,7 +63,8 @@ struct AttemptRunnerOptions {
   std::chrono::milliseconds default_grace{10000};
   std::vector<std::string> base_env;  // the agent's environment, "KEY=VALUE"
   LogShipperOptions shipper;
-  FifoPool* fifos = nullptr;  // the metrics FIFOs' pool; may be null
+  FifoPool* fifos = nullptr;       // the metrics FIFOs' pool; may be null
+  AttemptDirPool* dirs = nullptr;  // where the work directory comes from; may be null
   // How long `started` reports wait for an exit to travel with.
   std::chrono::milliseconds started_report_delay{10};
 };

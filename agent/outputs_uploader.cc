@@ -1,6 +1,5 @@
 #include "agent/outputs_uploader.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <map>
 #include <string_view>
 
+#include "agent/dir_entries.h"
 #include "agent/paths.h"
 #include "common/digest/sha256.h"
 
@@ -91,31 +91,9 @@ Result<std::vector<protocol::OutputFile>> ScanOutputs(const OutputsUploadJob& jo
 
 bool OutputsSurelyEmpty(const OutputsUploadJob& job) {
   for (int rank : job.ranks) {
-    std::string dir = paths::RankOutputsDir(job.work_dir, job.job_id, job.attempt, rank);
-    // open + getdents64 into a small buffer: opendir would allocate 32 KiB.
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;  // the scan skips a missing folder too
-      return false;
-    }
-    alignas(dirent64) char buf[1024];
-    bool empty = true;
-    while (empty) {
-      ssize_t n = ::getdents64(fd, buf, sizeof(buf));
-      if (n == 0) break;
-      if (n < 0) {
-        empty = false;  // in doubt
-        break;
-      }
-      for (ssize_t at = 0; at < n;) {
-        const auto* entry = reinterpret_cast<const dirent64*>(buf + at);
-        std::string_view name = entry->d_name;
-        if (name != "." && name != "..") empty = false;
-        at += entry->d_reclen;
-      }
-    }
-    ::close(fd);
-    if (!empty) return false;
+    auto empty = DirIsEmpty(paths::RankOutputsDir(job.work_dir, job.job_id, job.attempt, rank));
+    if (!empty.has_value()) continue;  // the scan skips a missing folder too
+    if (!*empty) return false;
   }
   return true;
 }

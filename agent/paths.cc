@@ -20,8 +20,10 @@ std::string CodeDir(const std::string& work_dir, const std::string& job_id, int 
 
 std::string RankOutputsDir(const std::string& work_dir, const std::string& job_id, int attempt,
                            int rank) {
-  return AttemptDir(work_dir, job_id, attempt) + "/outputs-rank-" + std::to_string(rank);
+  return AttemptDir(work_dir, job_id, attempt) + "/" + RankOutputsDirName(rank);
 }
+
+std::string RankOutputsDirName(int rank) { return "outputs-rank-" + std::to_string(rank); }
 
 std::string MetricsFifo(const std::string& work_dir, const std::string& job_id, int attempt,
                         int rank) {
@@ -29,6 +31,8 @@ std::string MetricsFifo(const std::string& work_dir, const std::string& job_id, 
 }
 
 std::string FifoPoolDir(const std::string& work_dir) { return work_dir + "/fifos"; }
+
+std::string AttemptDirPoolDir(const std::string& work_dir) { return work_dir + "/idle-attempts"; }
 
 std::string SpoolDir(const std::string& work_dir) { return work_dir + "/spool"; }
 

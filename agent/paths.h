@@ -9,6 +9,8 @@
 //   |       |-- metrics-rank-<r>.fifo        JOBCTL_METRICS of rank r (rank_metrics.h)
 //   |       `-- outputs-rank-<r>/            JOBCTL_OUTPUTS_DIR of global rank r
 //   |-- fifos/                               idle metrics FIFOs, for the next ranks (fifo_pool.h)
+//   |-- idle-attempts/                       empty attempt directories, for the next attempts
+//   |                                        (attempt_dir_pool.h)
 //   `-- spool/
 //       `-- <job_id>/
 //           `-- attempt-<n>/
@@ -21,7 +23,8 @@
 // minutes for each new one), so the layout keeps them few: one directory per
 // attempt (not one per job plus one per attempt) holding each rank's outputs
 // directory and FIFO (no directory of their own), the FIFOs recycled from
-// rank to rank (fifo_pool.h).
+// rank to rank (fifo_pool.h) and the directories of attempts that wrote
+// nothing recycled from attempt to attempt (attempt_dir_pool.h).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -37,9 +40,12 @@ std::string AttemptDir(const std::string& work_dir, const std::string& job_id, i
 std::string CodeDir(const std::string& work_dir, const std::string& job_id, int attempt);
 std::string RankOutputsDir(const std::string& work_dir, const std::string& job_id, int attempt,
                            int rank);
+// RankOutputsDir's last component.
+std::string RankOutputsDirName(int rank);
 std::string MetricsFifo(const std::string& work_dir, const std::string& job_id, int attempt,
                         int rank);
 std::string FifoPoolDir(const std::string& work_dir);
+std::string AttemptDirPoolDir(const std::string& work_dir);
 std::string SpoolDir(const std::string& work_dir);
 std::string SpoolAttemptDir(const std::string& work_dir, const std::string& job_id, int attempt);
 std::string SpoolLogFile(const std::string& work_dir, const std::string& job_id, int attempt,
