@@ -30,6 +30,7 @@ Agent::Agent(boost::asio::io_context& io, zmq::context_t& zmq_context, Runtime* 
           [this](protocol::Envelope e) { HandlePush(std::move(e)); }, options_.credentials),
       fifos_(paths::FifoPoolDir(options_.work_dir)),
       dirs_(paths::AttemptDirPoolDir(options_.work_dir)),
+      removed_dirs_(paths::JobsDir(options_.work_dir)),
       heartbeat_timer_(io),
       shutdown_timer_(io),
       events_(io, &link_, options_.node.id, options_.request_timeout, options_.retry_delay) {
@@ -180,8 +181,11 @@ void Agent::HandleStartAttempt(const protocol::Envelope& envelope) {
         bool outputs_reported = it != runners_.end() && it->second->outputs_reported();
         runners_.erase(key);
         if (outputs_reported) {
-          // Nothing left to upload: the directory may serve the next attempt.
-          dirs_.Release(paths::AttemptDir(upload.work_dir, upload.job_id, upload.attempt));
+          // Nothing left to upload: the directory may serve the next attempt;
+          // one that holds files (code/, files written in the cwd) goes.
+          if (!dirs_.Release(paths::AttemptDir(upload.work_dir, upload.job_id, upload.attempt))) {
+            RemoveAttemptDir(key);
+          }
         } else {
           StartOutputsUpload(upload);
         }
@@ -264,10 +268,14 @@ void Agent::StartOutputsUpload(OutputsUploadJob job) {
   if (shutting_down_) return;
   AttemptKey key{job.job_id, job.attempt};
   if (uploads_.count(key) > 0) return;
-  auto uploader = std::make_unique<OutputsUploader>(io_, &link_, std::move(job), options_.uploads,
-                                                    [this, key, alive = alive_] {
-                                                      if (*alive) uploads_.erase(key);
-                                                    });
+  auto uploader = std::make_unique<OutputsUploader>(
+      io_, &link_, std::move(job), options_.uploads, [this, key, alive = alive_] {
+        if (!*alive) return;
+        auto it = uploads_.find(key);
+        bool stored = it != uploads_.end() && it->second->stored();
+        uploads_.erase(key);
+        OnOutputsUploaded(key, stored);
+      });
   OutputsUploader* u = uploader.get();
   // No file written: the empty manifest rides with the rank events.
   u->SendEmptyManifestWith(

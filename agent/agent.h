@@ -26,6 +26,7 @@
 #include <zmq.hpp>
 
 #include "agent/attempt_dir_pool.h"
+#include "agent/attempt_dir_remover.h"
 #include "agent/attempt_reporter.h"
 #include "agent/attempt_runner.h"
 #include "agent/controller_link.h"
@@ -52,6 +53,9 @@ struct AgentOptions {
   // (attempt_runner.h).
   std::chrono::milliseconds started_report_delay{10};
   std::optional<auth::ClientCredentials> credentials;  // CURVE keys of the join token
+  // Keep every finished attempt's work directory (--keep-attempt-dirs);
+  // empty ones still serve the next attempts (attempt_dir_pool.h).
+  bool keep_attempt_dirs = false;
 };
 
 class Agent final : public AttemptReporter {
@@ -98,6 +102,9 @@ class Agent final : public AttemptReporter {
   void CheckShutdown();
   // Uploads the outputs of an attempt that ended here (outputs_uploader.h).
   void StartOutputsUpload(OutputsUploadJob job);
+  // agent_attempt_dirs.cc: the end of a finished attempt's work directory.
+  void RemoveAttemptDir(const AttemptKey& key);
+  void OnOutputsUploaded(const AttemptKey& key, bool stored);
 
   boost::asio::io_context& io_;
   Runtime* runtime_;
@@ -106,6 +113,8 @@ class Agent final : public AttemptReporter {
   std::map<std::string, void (Agent::*)(const protocol::Envelope&)> push_handlers_;
   FifoPool fifos_;       // outlives the runners
   AttemptDirPool dirs_;  // likewise
+  // Deletes finished attempts' directories (agent_attempt_dirs.cc).
+  AttemptDirRemover removed_dirs_;
   std::map<AttemptKey, std::unique_ptr<AttemptRunner>> runners_;
   std::map<AttemptKey, std::unique_ptr<OutputsUploader>> uploads_;
   boost::asio::steady_timer heartbeat_timer_;

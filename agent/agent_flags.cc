@@ -74,6 +74,11 @@ Result<AgentFlags> ParseAgentFlags(int argc, char** argv) {
                  "File holding the join token (an agent token from `jobctl token create "
                  "--agent`, mode 0600). Default: the token text in $JOBCTL_TOKEN. Required: "
                  "the controller refuses agents without a known key");
+  app.add_flag("--keep-attempt-dirs", f.keep_attempt_dirs,
+               "Keep every finished attempt's work directory WORK/jobs/<job>-attempt-<n> "
+               "(unpacked code, outputs, files the ranks wrote) for debugging. Default: "
+               "deleted once the attempt ended and its outputs are stored on the controller "
+               "(kept when their upload failed); empty ones are reused either way");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -38,6 +38,7 @@ struct AgentFlags {
   std::string containers_conf;               // empty: WORK/containers.conf, written by the agent
   int pull_timeout_s = 600;
   std::string token_file;  // --token-file: the join token; empty: $JOBCTL_TOKEN
+  bool keep_attempt_dirs = false;  // keep finished attempts' WORK/jobs/ directories
 };
 
 // Parses argv. `--help` gives kCancelled with the help text as the message;

@@ -87,5 +87,18 @@ TEST(AgentFlagsTest, UserTokensAndBadTokensAreRefused) {
       << missing.status().message();
 }
 
+TEST(AgentFlagsTest, KeepAttemptDirsIsOffUnlessGiven) {
+  auto none = Parse({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->keep_attempt_dirs);
+  auto keep = Parse({"--keep-attempt-dirs"});
+  ASSERT_TRUE(keep.ok()) << keep.status().ToString();
+  EXPECT_TRUE(keep->keep_attempt_dirs);
+  EXPECT_FALSE(Parse({"--keep-attempt-dirs=maybe"}).ok());
+  auto help = Parse({"--help"});
+  ASSERT_EQ(help.status().code(), StatusCode::kCancelled);
+  EXPECT_NE(help.status().message().find("--keep-attempt-dirs"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace jobctl::agent

@@ -84,6 +84,10 @@ class FakeController {
   int single_events = 0;
   int single_commits = 0;
   bool old_controller = false;  // answer rank_events as an unknown type
+  bool refuse_outputs = false;  // answer outputs_missing with a non-retryable error
+  // When set: whether this path existed when each outputs_commit arrived.
+  std::string watch_at_commit;
+  std::vector<bool> existed_at_commit;
 
   const protocol::RankEventRequest* FindEvent(int rank, const std::string& event) const {
     for (const auto& e : events) {
@@ -160,6 +164,8 @@ class FakeController {
       protocol::LogBatchReply r;
       r.next_seq = stored.size();
       reply = protocol::Encode(r, env->request_id);
+    } else if (env->type == protocol::OutputsMissingRequest::kType && refuse_outputs) {
+      reply = protocol::EncodeError(InvalidArgumentError("no such job"), env->request_id);
     } else if (env->type == protocol::OutputsMissingRequest::kType) {
       auto m = *protocol::DecodeBody<protocol::OutputsMissingRequest>(*env);
       protocol::OutputsMissingReply r;
@@ -181,6 +187,9 @@ class FakeController {
     } else if (env->type == protocol::OutputsCommitRequest::kType) {
       commits.push_back(*protocol::DecodeBody<protocol::OutputsCommitRequest>(*env));
       ++single_commits;
+      if (!watch_at_commit.empty()) {
+        existed_at_commit.push_back(std::filesystem::exists(watch_at_commit));
+      }
       reply = protocol::Encode(protocol::OkReply{}, env->request_id);
     } else {
       FAIL() << "unexpected request " << env->type;
@@ -212,6 +221,7 @@ class AgentTest : public ::testing::Test {
     o.retry_delay = std::chrono::milliseconds(50);
     o.base_env = {"PATH=/usr/bin:/bin", "AGENT_VAR=inherited"};
     o.started_report_delay = StartedReportDelay();
+    o.keep_attempt_dirs = KeepAttemptDirs();
     agent_ = std::make_unique<Agent>(io_, zmq_ctx_, &runtime_, o);
     ASSERT_TRUE(agent_->Start().ok());
     thread_ = std::thread([this] { io_.run(); });
@@ -220,6 +230,7 @@ class AgentTest : public ::testing::Test {
   virtual std::chrono::milliseconds StartedReportDelay() const {
     return std::chrono::milliseconds(10);
   }
+  virtual bool KeepAttemptDirs() const { return false; }
   void TearDown() override {
     io_.stop();
     thread_.join();
@@ -257,6 +268,13 @@ class AgentTest : public ::testing::Test {
   std::thread thread_;
 };
 
+// --keep-attempt-dirs: tests that look into an attempt's directory after
+// its end.
+class AgentKeepDirsTest : public AgentTest {
+ protected:
+  bool KeepAttemptDirs() const override { return true; }
+};
+
 TEST_F(AgentTest, RegistersAndHeartbeats) {
   EXPECT_EQ(controller_.registration->node.id, "node-a");
   EXPECT_EQ(controller_.registration->node.address, "127.0.0.1");
@@ -281,7 +299,8 @@ TEST_F(AgentTest, RunsRanksStreamsEveryLineAndReportsExits) {
       "echo \"env $RANK $WORLD_SIZE $LOCAL_RANK $LOCAL_WORLD_SIZE $NODE_RANK $GROUP_RANK "
       "$ROLE_RANK $MASTER_ADDR $MASTER_PORT $TORCHELASTIC_RUN_ID $JOBCTL_JOB_ID "
       "$JOBCTL_ATTEMPT $JOBCTL_NODE_ID $CUDA_VISIBLE_DEVICES $AGENT_VAR $PYTHONUNBUFFERED\"; "
-      "test -d \"$JOBCTL_OUTPUTS_DIR\" && echo outputs-ok; "
+      "test -d \"$JOBCTL_OUTPUTS_DIR\" && [ \"$JOBCTL_OUTPUTS_DIR\" -ef outputs-rank-$RANK ] && "
+      "echo outputs-ok; "
       "i=0; while [ $i -lt 500 ]; do echo \"line $i\"; i=$((i+1)); done; echo err >&2",
       2));
   ASSERT_TRUE(controller_.ServeUntil([this] { return BothExited(); }));
@@ -313,10 +332,9 @@ TEST_F(AgentTest, RunsRanksStreamsEveryLineAndReportsExits) {
       EXPECT_EQ(numbered[static_cast<size_t>(i)], "line " + std::to_string(i));
     EXPECT_NE(std::find(lines.begin(), lines.end(), "err"), lines.end());
   }
-  EXPECT_TRUE(std::filesystem::is_directory(AttemptDir() + "/outputs-rank-1"));
 }
 
-TEST_F(AgentTest, FailFastStopsTheOtherLocalRanks) {
+TEST_F(AgentKeepDirsTest, FailFastStopsTheOtherLocalRanks) {
   controller_.Push(
       Command("if [ \"$RANK\" = 1 ]; then while [ ! -f bg-0 ]; do sleep 0.01; done; exit 3; fi; "
               "sleep 1000 & echo $! > bg-$RANK; wait",
@@ -373,7 +391,7 @@ TEST_F(AgentTest, NoLineLostOrRepeatedWhenAcksStallThenResume) {
   EXPECT_EQ(controller_.lines_at_exit[0], 20000u);
 }
 
-TEST_F(AgentTest, UnpacksTheCodeArchiveAndRunsInIt) {
+TEST_F(AgentKeepDirsTest, UnpacksTheCodeArchiveAndRunsInIt) {
   std::string src = work_ + "/src";
   std::filesystem::create_directories(src);
   std::ofstream(src + "/hello.txt") << "hello from code\n";
@@ -553,7 +571,61 @@ TEST_F(AgentTest, TheDirectoryOfAnAttemptThatWroteNothingServesTheNextAttempt) {
   EXPECT_TRUE(std::filesystem::is_empty(pool));
 }
 
-TEST_F(AgentTest, TheDirectoryOfAnAttemptThatWroteAFileStaysWhereItIs) {
+TEST_F(AgentTest, TheDirectoryOfAnAttemptThatWroteAFileIsDeletedOnceItIsFinished) {
+  controller_.Push(Command("echo x > note.txt", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_TRUE(controller_.commits[0].files.empty());
+  ASSERT_TRUE(controller_.ServeUntil([&] { return !std::filesystem::exists(AttemptDir()); }));
+  // Deleted, not recycled: no idle directory holds the file.
+  const std::string pool = paths::AttemptDirPoolDir(work_);
+  EXPECT_TRUE(!std::filesystem::exists(pool) || std::filesystem::is_empty(pool));
+  EXPECT_TRUE(std::filesystem::is_directory(paths::JobsDir(work_)));
+}
+
+TEST_F(AgentTest, TheDirectoryOfAnAttemptThatWroteOutputsIsDeletedAfterTheUpload) {
+  controller_.watch_at_commit = AttemptDir() + "/outputs-rank-0/model.bin";
+  controller_.Push(Command("echo weights > \"$JOBCTL_OUTPUTS_DIR/model.bin\"", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  ASSERT_EQ(controller_.commits[0].files.size(), 1u);
+  EXPECT_TRUE(controller_.commits[0].error.empty());
+  // The file was there while it was uploaded; the directory goes after.
+  EXPECT_EQ(controller_.existed_at_commit, std::vector<bool>{true});
+  ASSERT_TRUE(controller_.ServeUntil([&] { return !std::filesystem::exists(AttemptDir()); }));
+}
+
+TEST_F(AgentTest, TheDirectoryOfAnAttemptWhoseUploadFailedStays) {
+  controller_.refuse_outputs = true;
+  controller_.Push(Command("echo weights > \"$JOBCTL_OUTPUTS_DIR/model.bin\"", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  EXPECT_FALSE(controller_.commits[0].error.empty());
+  // The first upload ended before the next attempt started; that one's
+  // directory is deleted after any deletion the first one asked for.
+  auto next = Command("echo x > note.txt", 1);
+  next.job_id = "job-2";
+  controller_.Push(next);
+  ASSERT_TRUE(controller_.ServeUntil([&] {
+    return controller_.commits.size() == 2 &&
+           !std::filesystem::exists(paths::AttemptDir(work_, "job-2", 1));
+  }));
+  EXPECT_TRUE(std::filesystem::exists(AttemptDir() + "/outputs-rank-0/model.bin"));
+}
+
+TEST_F(AgentKeepDirsTest, WithKeepOnAnAttemptsOutputsStayAfterTheUpload) {
+  controller_.Push(Command("echo weights > \"$JOBCTL_OUTPUTS_DIR/model.bin\"", 1));
+  ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
+  ASSERT_EQ(controller_.commits[0].files.size(), 1u);
+  // An empty attempt's directory is still recycled.
+  auto next = Command("true", 1);
+  next.job_id = "job-2";
+  controller_.Push(next);
+  ASSERT_TRUE(controller_.ServeUntil([&] {
+    return controller_.commits.size() == 2 &&
+           !std::filesystem::exists(paths::AttemptDir(work_, "job-2", 1));
+  }));
+  EXPECT_TRUE(std::filesystem::exists(AttemptDir() + "/outputs-rank-0/model.bin"));
+}
+
+TEST_F(AgentKeepDirsTest, WithKeepOnTheDirectoryOfAnAttemptThatWroteAFileStays) {
   controller_.Push(Command("echo kept > note.txt", 1));
   ASSERT_TRUE(controller_.ServeUntil([this] { return !controller_.commits.empty(); }));
   // A later attempt's end comes after the first one's runner is done.

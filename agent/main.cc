@@ -86,6 +86,7 @@ int Run(int argc, char** argv) {
   options.heartbeat = std::chrono::milliseconds(flags->heartbeat_ms);
   options.default_grace = std::chrono::milliseconds(flags->grace_period_ms);
   options.request_timeout = std::chrono::milliseconds(flags->request_timeout_ms);
+  options.keep_attempt_dirs = flags->keep_attempt_dirs;
   for (char** e = environ; *e != nullptr; ++e) options.base_env.emplace_back(*e);
 
   spdlog::info("jobagent node {} ({}), address {}, {} cpus, {} MiB, {} gpus, pool {}, "

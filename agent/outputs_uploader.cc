@@ -286,6 +286,7 @@ void OutputsUploader::Commit(const std::string& error) {
       if (!*alive || gen != generation_) return;
       if (!s.ok()) return Fail(s.message());
       spdlog::debug("job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
+      stored_ = true;
       Finish();
     });
   }
@@ -306,6 +307,7 @@ void OutputsUploader::Commit(const std::string& error) {
           if (error.empty()) {
             spdlog::log(files_.empty() ? spdlog::level::debug : spdlog::level::info,
                         "job {} attempt {}: outputs stored", job_.job_id, job_.attempt);
+            stored_ = true;
           }
           return Finish();
         }

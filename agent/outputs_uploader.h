@@ -25,7 +25,8 @@
 // sent, so its digest no longer matches; the job is unknown) ends the upload
 // with outputs_commit{error}, so the job's outputs show "failed: ...".
 // `on_done` runs (posted) when the controller has acknowledged the commit,
-// or after `give_up_after` without success.
+// or after `give_up_after` without success; stored() then says whether the
+// manifest went in without an error.
 //
 // Thread-safety: belongs to the thread running its io_context; the worker
 // (a strand on a small thread pool shared by every uploader of the process,
@@ -94,6 +95,10 @@ class OutputsUploader {
 
   void Start();
   bool done() const { return done_; }
+  // True once the controller acknowledged the manifest without an error
+  // (every file uploaded, or an empty manifest): the outputs folders are no
+  // longer needed here.
+  bool stored() const { return stored_; }
 
   // Sends the manifest of an attempt that wrote no file through `send`
   // instead of an outputs_commit: `send` calls its callback once, with OK
@@ -142,6 +147,7 @@ class OutputsUploader {
   uint64_t generation_ = 0;  // bumped on every restart; stale replies are ignored
   std::string failure_;      // set once a non-retryable error ended the upload
   bool done_ = false;
+  bool stored_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // Worker tasks post back to io_ only while `open` (under `mu`); the
   // destructor closes it, so nothing is posted for a destroyed uploader.

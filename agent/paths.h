@@ -26,6 +26,19 @@
 // rank to rank (fifo_pool.h) and the directories of attempts that wrote
 // nothing recycled from attempt to attempt (attempt_dir_pool.h).
 //
+// The life of jobs/<job_id>-attempt-<n>/: made (or taken from idle-attempts/)
+// when the attempt starts; once the attempt is finished (its runner gone,
+// every rank's exit reported) and its outputs are stored on the controller
+// (an empty manifest with the last exit, or the OutputsUploader's commit
+// without an error), the agent takes it into idle-attempts/ when it holds
+// nothing but empty directories and otherwise deletes it (code/, outputs,
+// files the ranks wrote in their cwd) on a background thread
+// (attempt_dir_remover.h). It stays when the upload failed for good (the
+// agent's log names it: the files can still be fetched from the node), with
+// --keep-attempt-dirs (empty ones are still recycled), and when the agent
+// was stopped or killed before the upload ended (uploads are not resumed
+// after a restart; nothing deletes these directories later).
+//
 // Thread-safety: pure functions.
 #pragma once
 

@@ -98,8 +98,9 @@ class AgentKillTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cluster_.StartController();
-    cluster_.StartAgent("node-a");
-    cluster_.StartAgent("node-b");
+    // The resume test looks at the final model in the attempt's directory.
+    cluster_.StartAgent("node-a", {"--keep-attempt-dirs"});
+    cluster_.StartAgent("node-b", {"--keep-attempt-dirs"});
     pid_dir_ = cluster_.dir() + "/pids";
     fs::create_directories(pid_dir_);
   }

@@ -50,8 +50,10 @@ class ContainerImageTest : public ::testing::Test {
     for (const char* node : {"node-a", "node-b"}) {
       stores_.emplace(node, PodmanStore(cluster_.dir() + "/podman-" + node));
       auto flags = stores_.at(node).AgentFlags();
-      flags.insert(flags.end(),
-                   {"--insecure-registry", registry_.host(), "--pull-timeout-s", "60"});
+      // --keep-attempt-dirs: RanksRunInsideTheImage reads the outputs the
+      // containers wrote from the attempts' directories after the job.
+      flags.insert(flags.end(), {"--insecure-registry", registry_.host(), "--pull-timeout-s", "60",
+                                 "--keep-attempt-dirs"});
       cluster_.StartAgent(node, flags);
     }
   }

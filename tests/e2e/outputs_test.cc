@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/digest/sha256.h"
 #include "tests/e2e/local_cluster.h"
@@ -67,7 +69,8 @@ constexpr const char* kBigJob =
 TEST(OutputsTest, BigFileAndThousandSmallFilesRoundTripWithinMemoryBudget) {
   LocalCluster cluster;
   cluster.StartController();
-  cluster.StartAgent("node-a");
+  // The test compares the download with the files the rank wrote.
+  cluster.StartAgent("node-a", {"--keep-attempt-dirs"});
   std::string id = cluster.Submit(kBigJob);
   ASSERT_EQ(cluster.WaitForState(id, kTerminal, std::chrono::seconds(120)), "SUCCEEDED")
       << cluster.GetJob(id).end_reason;
@@ -115,7 +118,7 @@ TEST(OutputsTest, BigFileAndThousandSmallFilesRoundTripWithinMemoryBudget) {
 TEST(OutputsTest, SurvivesControllerKilledMidUpload) {
   LocalCluster cluster;
   cluster.StartController();
-  cluster.StartAgent("node-a");
+  cluster.StartAgent("node-a", {"--keep-attempt-dirs"});
   std::string id = cluster.Submit(
       "name: restart\ncommand: head -c 300M /dev/urandom > $JOBCTL_OUTPUTS_DIR/big.bin\n");
   ASSERT_EQ(cluster.WaitForState(id, kTerminal, std::chrono::seconds(120)), "SUCCEEDED");
@@ -164,6 +167,17 @@ TEST(OutputsTest, RankOneFilesLandUnderRankOneAndFailedJobsUploadToo) {
   ASSERT_EQ(fdl.exit_code, 0) << fdl.err;
   EXPECT_EQ(ReadFile(dest + "-failed/partial.txt"), "partial\n");
   EXPECT_FALSE(fs::exists(dest + "-failed/rank-1"));
+
+  // Once their outputs are stored, no attempt leaves its directory behind
+  // on either node (deleted, or recycled when it held nothing).
+  for (const std::string node : {"node-a", "node-b"}) {
+    const std::string jobs = cluster.dir() + "/agents/" + node + "/jobs";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!fs::is_empty(jobs) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(fs::is_empty(jobs)) << node << ": " << fs::directory_iterator(jobs)->path();
+  }
 }
 
 TEST(OutputsTest, ModelRegistry) {
