@@ -226,8 +226,8 @@ void Agent::SendLogBatch(protocol::LogBatchRequest batch,
                  if (Retryable(reply.status())) return on_reply(reply.status());
                  // The controller will never take these lines (e.g. the job
                  // is gone): drop them rather than retry forever.
-                 spdlog::warn("controller refused log lines {}..{} of job {}: {}", first, end, job,
-                              reply.status().ToString());
+                 spdlog::warn("controller refused log lines {}..{} of job {}: {}", first, end,
+                              job, reply.status().ToString());
                  return on_reply(end);
                }
                auto r = protocol::DecodeBody<protocol::LogBatchReply>(*reply);
